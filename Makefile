@@ -1,0 +1,50 @@
+# fineweb-kit developer commands. `make setup` then `make test` is all CI does.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export PATH := $(abspath $(VENV))/bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: setup deps build sample test lint rust-test py-test fmt clean
+
+## setup: venv + all dependencies + the Rust extension (release build), installed editable
+setup: deps build
+	@echo "setup done: run '. $(VENV)/bin/activate' or use $(VENV)/bin/fineweb-kit"
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+deps: $(PY)
+	$(PIP) install -q maturin
+	$(PIP) install -q -e ".[dev]"
+	bash scripts/fetch-assets.sh $(VENV)
+
+## build: rebuild the Rust extension in place after changing Rust code
+build: $(PY)
+	$(VENV)/bin/maturin develop --release --skip-install -q
+
+sample: setup
+	$(VENV)/bin/fineweb-kit run pipelines/sample.yaml
+
+## test: everything CI checks
+test: lint rust-test py-test
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -q -- -D warnings
+	$(VENV)/bin/ruff check fineweb_kit tests benchmarks
+	$(VENV)/bin/ruff format --check fineweb_kit tests benchmarks
+
+rust-test:
+	cargo test -q -p fineweb-kit-core --release
+
+py-test:
+	$(PY) -m pytest -q -x --durations=15
+
+fmt:
+	cargo fmt --all
+	$(VENV)/bin/ruff format fineweb_kit tests benchmarks
+	$(VENV)/bin/ruff check --fix fineweb_kit tests benchmarks
+
+clean:
+	rm -rf target $(VENV) fineweb_kit/_core*.so

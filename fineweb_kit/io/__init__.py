@@ -1,0 +1,1 @@
+"""File helpers shared by readers and writers."""

@@ -1,0 +1,1 @@
+"""Pipeline steps: readers, extractors, filters, formatters, dedup, writers (one module each)."""

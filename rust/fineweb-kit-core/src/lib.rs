@@ -1,0 +1,8 @@
+//! fineweb-kit-core: the pure-Rust hot paths of fineweb-kit.
+//!
+//! No PyO3 here: `cargo test` needs no Python. Each module is one concept; the
+//! `fineweb-kit-py` crate is the only place that knows about Python.
+
+pub mod error;
+
+pub use error::{CoreError, CoreResult};

@@ -1,0 +1,58 @@
+//! Core errors become Python exceptions here and nowhere else.
+//!
+//! The exception classes themselves live in `fineweb_kit/exceptions.py`; we look
+//! them up at raise time so Python code can `except fineweb_kit.TokenizerError`.
+
+use fineweb_kit_core::CoreError;
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyModule;
+
+fn exception(py: Python<'_>, name: &str, msg: String) -> PyErr {
+    let class = PyModule::import(py, "fineweb_kit.exceptions").and_then(|m| m.getattr(name));
+    match class {
+        Ok(cls) => match cls.call1((msg.clone(),)) {
+            Ok(inst) => PyErr::from_value(inst),
+            Err(_) => PyValueError::new_err(msg),
+        },
+        Err(_) => PyValueError::new_err(msg),
+    }
+}
+
+/// Converts a core error into the matching Python exception.
+pub fn to_py(err: CoreError) -> PyErr {
+    Python::attach(|py| match err {
+        CoreError::InvalidArgument(m) => PyValueError::new_err(m),
+        CoreError::Tokenizer(m) => exception(py, "TokenizerError", m),
+        CoreError::Format(m) => exception(py, "FormatError", m),
+        CoreError::Io { path, source } => {
+            let msg = format!("{path}: {source}");
+            if source.kind() == std::io::ErrorKind::NotFound {
+                PyFileNotFoundError::new_err(msg)
+            } else {
+                PyOSError::new_err(msg)
+            }
+        }
+    })
+}
+
+/// Runs `f`, turning a panic into a Python `RuntimeError` instead of aborting.
+pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(PyRuntimeError::new_err(format!(
+                "internal error in fineweb-kit's Rust core (please report): {msg}"
+            )))
+        }
+    }
+}
+
+pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}

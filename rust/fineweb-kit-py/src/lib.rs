@@ -1,0 +1,16 @@
+//! `fineweb_kit._core`: thin PyO3 glue over `fineweb-kit-core`.
+//!
+//! Rules: convert types, release the GIL (`py.detach`) around every call that
+//! can take more than a millisecond, map every core error through `error.rs`,
+//! and never let a panic cross into Python (`guard`).
+
+use pyo3::prelude::*;
+
+mod error;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    error::register(m)?;
+    Ok(())
+}
