@@ -3,6 +3,8 @@
 //! No PyO3 here: `cargo test` needs no Python. Each module is one concept; the
 //! `fineweb-kit-py` crate is the only place that knows about Python.
 
+pub mod bpe;
 pub mod error;
+pub mod text;
 
 pub use error::{CoreError, CoreResult};

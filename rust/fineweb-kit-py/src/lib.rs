@@ -2,15 +2,19 @@
 //!
 //! Rules: convert types, release the GIL (`py.detach`) around every call that
 //! can take more than a millisecond, map every core error through `error.rs`,
-//! and never let a panic cross into Python (`guard`).
+//! and never let a panic cross into Python (`error::guard`).
 
 use pyo3::prelude::*;
 
+mod bpe;
 mod error;
+mod text;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     error::register(m)?;
+    bpe::register(m)?;
+    text::register(m)?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+//! Byte-level BPE: pre-tokenisation, encoding, decoding, training.

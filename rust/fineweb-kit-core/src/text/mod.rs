@@ -1,0 +1,1 @@
+//! Text analysis shared by all quality filters and MinHash.

@@ -1,0 +1,25 @@
+"""Shared fixtures. Test data is read from ../shared/data (never copied into the repo)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Subprocesses (CLI runs, spawned workers) must import this checkout's package, even when a
+# different checkout is installed editable in the venv.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The read-only shared test data folder."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"shared test data not found at {SHARED_DATA}")
+    return SHARED_DATA
