@@ -1,0 +1,1 @@
+"""Readers: steps that turn input files into documents."""

@@ -1,0 +1,1 @@
+"""Web-archive plumbing for WarcReader: decompression with offsets, record parsing, HTTP, charsets."""
