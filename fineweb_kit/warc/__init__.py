@@ -1,1 +1,1 @@
-"""Web-archive plumbing for WarcReader: decompression with offsets, record parsing, HTTP, charsets."""
+"""Web-archive plumbing for WarcReader: decompression, records, HTTP, charsets."""

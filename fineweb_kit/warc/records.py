@@ -214,10 +214,12 @@ def iter_arc(source: ArchiveStream | IO[bytes], report: Report) -> Iterator[RawR
             missing = getattr(rec.raw_stream, "limit", 0)  # warcio's LimitReader: bytes not there
             offset = it.get_record_offset()  # (reads to the record's end)
             if held is not None:
-                if held[1] > 0:
-                    report("warc_arc_length", held[0].offset, "ARC length field is off")
-                    yield held[0]
+                yield _checked_arc(held, report)
             headers = {k.lower(): v.strip() for k, v in reversed(rec.rec_headers.headers)}
+            if not headers.get("content-length", "").isdigit():
+                length = headers.get("content-length")
+                report("bad_length", offset, f"ARC record length is not a number: {length!r}")
+                continue
             head = rec.http_headers.to_bytes() if rec.http_headers is not None else b""
             held = (RawRecord(offset, headers, head + body), missing)
     except ArchiveDamage as damage:
@@ -228,4 +230,10 @@ def iter_arc(source: ArchiveStream | IO[bytes], report: Report) -> Iterator[RawR
         if held[1] > ARC_LENGTH_SLACK:
             report("truncated", held[0].offset, f"ARC record lacks {held[1]} bytes of its length")
         else:
-            yield held[0]
+            yield _checked_arc(held, report)
+
+
+def _checked_arc(held: tuple[RawRecord, int], report: Report) -> RawRecord:
+    if held[1] > 0:
+        report("warc_arc_length", held[0].offset, f"ARC length field {held[1]} bytes too long")
+    return held[0]
