@@ -1,0 +1,1 @@
+"""Extractors: HTML documents -> main-content text (one module per extractor)."""

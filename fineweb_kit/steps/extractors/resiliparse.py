@@ -1,0 +1,49 @@
+"""ResiliparseExtractor: fast main-content extraction (Resiliparse's C++ HTML-to-text).
+
+About 6x faster than trafilatura per page (ECOSYSTEM.md: ~315 pages/s vs ~20) at a cost in
+precision: its main-content rules are simpler heuristics (drops nav, footers, sidebars by
+element and class names). Settings: ``main_content=True``, ``preserve_formatting=True`` (block
+elements become lines and paragraphs, which the line-based quality filters need), list
+bullets kept, alt texts, links, form fields and noscript dropped.
+"""
+
+from __future__ import annotations
+
+from fineweb_kit.steps.extractors.base import Extractor
+
+
+class ResiliparseExtractor(Extractor):
+    """Main-content text with Resiliparse (fast).
+
+    ``main_content``: apply Resiliparse's main-content heuristics (true) or keep all visible
+    text. ``list_bullets``: prefix list items with bullets.
+    """
+
+    requires = (("resiliparse", "resiliparse"),)
+
+    def __init__(
+        self,
+        timeout: float = 1.0,
+        max_html_chars: int = 10_000_000,
+        main_content: bool = True,
+        list_bullets: bool = True,
+    ) -> None:
+        super().__init__(timeout=timeout, max_html_chars=max_html_chars)
+        self.main_content = main_content
+        self.list_bullets = list_bullets
+
+    def extract(self, html: str) -> str:
+        from resiliparse.extract.html2text import extract_plain_text
+        from resiliparse.parse.html import HTMLTree
+
+        tree = HTMLTree.parse(html)
+        return extract_plain_text(
+            tree,
+            preserve_formatting=True,
+            main_content=self.main_content,
+            list_bullets=self.list_bullets,
+            alt_texts=False,
+            links=False,
+            form_fields=False,
+            noscript=False,
+        )
