@@ -1,0 +1,1 @@
+"""Filters: steps that keep or drop documents, with a reason per drop."""
