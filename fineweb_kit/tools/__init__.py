@@ -1,0 +1,1 @@
+"""Small command-line tools (python -m fineweb_kit.tools.<name>)."""
