@@ -24,6 +24,8 @@ from fineweb_kit.io.files import GZIP_MAGIC, LZ4_MAGIC, ZSTD_MAGIC
 
 RAW_CHUNK = 1 << 20
 """Compressed bytes read per call; also the most decompressed bytes produced per step."""
+FEED = 64 << 10
+"""Compressed bytes given to zlib per call."""
 GZIP_MEMBER_MAGIC = GZIP_MAGIC + b"\x08"  # + deflate method: what a real member starts with
 
 
@@ -71,30 +73,42 @@ def _stream_chunks(reader: IO[bytes], kind: str) -> Iterator[Event]:
 
 
 class _GzipMembers:
-    """Decompresses gzip member after member, knowing each member's offset in the file."""
+    """Decompresses gzip member after member, knowing each member's offset in the file.
+
+    Compressed bytes sit in ``_data`` from index ``_off`` (no slicing copies per member);
+    ``base`` is the file offset of ``_data[_off]``.
+    """
 
     def __init__(self, f: IO[bytes]) -> None:
         self.f = f
-        self.raw = b""  # compressed bytes not yet consumed
-        self.raw_base = 0  # file offset of raw[0]
+        self._data = b""
+        self._off = 0
+        self.base = 0
         self.eof = False
 
+    def _avail(self) -> int:
+        return len(self._data) - self._off
+
     def _fill(self, need: int = 1) -> bool:
-        while len(self.raw) < need and not self.eof:
+        while self._avail() < need and not self.eof:
             more = self.f.read(RAW_CHUNK)
             if not more:
                 self.eof = True
-            self.raw += more
-        return len(self.raw) >= need
+            self._data = self._data[self._off :] + more
+            self._off = 0
+        return self._avail() >= need
+
+    def _view(self, n: int) -> bytes:
+        return self._data[self._off : self._off + n]
 
     def _consume(self, n: int) -> None:
-        self.raw = self.raw[n:]
-        self.raw_base += n
+        self._off += n
+        self.base += n
 
     def events(self) -> Iterator[Event]:
         while self._fill(1):
-            start = self.raw_base
-            if not self._fill(3) or not self.raw.startswith(GZIP_MEMBER_MAGIC):
+            start = self.base
+            if not self._fill(3) or self._view(3) != GZIP_MEMBER_MAGIC:
                 yield from self._after_members(start)
                 return
             yield from self._member(start)
@@ -102,31 +116,31 @@ class _GzipMembers:
     def _member(self, start: int) -> Iterator[Event]:
         d = zlib.decompressobj(31)
         while True:
-            if not self.raw and not self._fill(1):
+            if not self._fill(1):
                 yield self._damage("truncated_gzip", start, "file ends inside a gzip member")
                 return
+            # feed at most FEED bytes: what zlib copies into unused_data stays small
+            fed = self._view(FEED)
             try:
-                out = d.decompress(self.raw, RAW_CHUNK)
+                out = d.decompress(fed, RAW_CHUNK)
             except zlib.error as e:
                 yield self._damage("corrupt_gzip", start, f"gzip data error ({e})")
                 return
-            if d.eof:
-                self._consume(len(self.raw) - len(d.unused_data))
-            else:
-                self._consume(len(self.raw) - len(d.unconsumed_tail))
+            left = d.unused_data if d.eof else d.unconsumed_tail
+            self._consume(len(fed) - len(left))
             if out:
                 yield start, out
             if d.eof:
                 return
 
     def _after_members(self, start: int) -> Iterator[Event]:
-        """Bytes after the last member that are not gzip: padding, garbage, or the first member
-        of a file that was never gzip at all (handled by the caller's sniffing)."""
-        rest = self.raw.lstrip(b"\x00\r\n \t")
-        while not rest and self._fill(len(self.raw) + 1):
-            rest = self.raw.lstrip(b"\x00\r\n \t")
-        if not rest:
-            return  # NUL / blank padding at the end (tape blocks): not an error
+        """Bytes after the last member that are not gzip: padding (fine) or garbage."""
+        while True:
+            if self._data[self._off :].lstrip(b"\x00\r\n \t"):
+                break
+            if self.eof:
+                return  # NUL / blank padding at the end (tape blocks): not an error
+            self._fill(self._avail() + RAW_CHUNK)
         yield self._damage(
             "trailing_garbage", start, "bytes after the last gzip member are not gzip"
         )
@@ -138,19 +152,19 @@ class _GzipMembers:
     def _resync(self, frm: int) -> bool:
         """Positions the reader at the next offset >= ``frm`` where a gzip member decompresses."""
         self.f.seek(frm)
-        self.raw, self.raw_base, self.eof = b"", frm, False
-        while self._fill(len(GZIP_MEMBER_MAGIC)):
-            i = self.raw.find(GZIP_MEMBER_MAGIC)
+        self._data, self._off, self.base, self.eof = b"", 0, frm, False
+        magic = len(GZIP_MEMBER_MAGIC)
+        while self._fill(magic):
+            i = self._data.find(GZIP_MEMBER_MAGIC, self._off)
             if i < 0:
-                keep = len(GZIP_MEMBER_MAGIC) - 1
-                self._consume(max(0, len(self.raw) - keep))
+                self._consume(max(0, self._avail() - (magic - 1)))
                 if self.eof:
                     return False
-                self._fill(len(self.raw) + 1)
+                self._fill(self._avail() + 1)
                 continue
-            self._consume(i)
+            self._consume(i - self._off)
             self._fill(64 << 10)
-            if _starts_cleanly(self.raw):
+            if _starts_cleanly(self._view(64 << 10)):
                 return True
             self._consume(1)
         return False
