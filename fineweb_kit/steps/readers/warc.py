@@ -10,7 +10,7 @@ file gzip, zstd frames, lz4). A document is made from:
   body's start. Its text is the decoded HTML (an extractor step turns it into text): chunked
   transfer coding and ``Content-Encoding`` (gzip, deflate, br, zstd) undone, charset chosen as
   in :mod:`fineweb_kit.warc.charset` (counted in the ``charset`` histogram as bom / utf8 /
-  http / meta / detected / replaced);
+  http / meta / detected / replaced; ``charset_replaced`` also counts the last);
 * a WET ``conversion`` record (``text/plain``): its text as is.
 
 ``id`` = WARC-Record-ID, ``url`` = WARC-Target-URI without wget's ``<...>``; metadata: ``date``
@@ -124,6 +124,11 @@ class WarcReader(Reader):
         resp = HttpResponse(200, {"content-type": rec.headers.get("content-type", "")}, rec.block)
         return self._html_document(rec, resp, name, dump)
 
+    def _count_charset(self, how: str) -> None:
+        self.stats.observe("charset", how)
+        if how == "replaced":  # no charset decoded the bytes cleanly: U+FFFD in the text
+            self.stats.add("charset_replaced")
+
     def _skip(self, why: str) -> None:
         self.stats.add(f"skipped_{why}")
         return None
@@ -141,7 +146,7 @@ class WarcReader(Reader):
         if mime is None:
             return self._skip("not_html")
         text, charset, how = decode_html(resp.body, resp.charset)
-        self.stats.observe("charset", how)
+        self._count_charset(how)
         meta = _metadata(rec, name, dump, mime, charset)
         meta["http_status"] = resp.status
         return _make(rec, text, meta)
@@ -151,7 +156,7 @@ class WarcReader(Reader):
             return self._skip("empty")
         ctype = rec.headers.get("content-type", "text/plain")
         text, charset, how = decode_text(rec.block)
-        self.stats.observe("charset", how)
+        self._count_charset(how)
         return _make(rec, text, _metadata(rec, name, dump, ctype.split(";")[0].strip(), charset))
 
 
