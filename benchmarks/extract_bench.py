@@ -33,6 +33,7 @@ ROWS = [
     ("reader", "fineweb-kit", "none"),
     ("reader + Trafilatura", "datatrove", "trafilatura"),
     ("reader + Trafilatura", "fineweb-kit", "trafilatura"),
+    ("reader + Trafilatura(fast)", "fineweb-kit", "trafilatura-fast"),
     ("reader + Resiliparse", "fineweb-kit", "resiliparse"),
 ]
 
@@ -57,8 +58,12 @@ def run_ours(folder: Path, extractor: str, max_docs: int) -> dict:
     reader = WarcReader(
         paths=str(folder / "*.warc.gz"), limit=max_docs, batch_size=min(64, max_docs)
     )
-    step = {"trafilatura": Trafilatura, "resiliparse": ResiliparseExtractor}.get(extractor)
-    ext = step() if step else None
+    steps = {
+        "trafilatura": Trafilatura,
+        "trafilatura-fast": lambda: Trafilatura(fast=True),
+        "resiliparse": ResiliparseExtractor,
+    }
+    ext = steps[extractor]() if extractor in steps else None
     if ext:
         ext.extract("<html><body><p>warm up</p></body></html>")  # imports, not timed
     n_in = n_out = 0

@@ -56,7 +56,8 @@ def test_trafilatura_settings_are_datatrove_fineweb_ones():
     for g in AEB[:10]:
         html = page(g.stem)
         assert ours.extract(html) == theirs.extract(html)
-    assert Trafilatura().deduplicate is True  # FineWeb's setting is the default
+    default = Trafilatura()
+    assert default.deduplicate is True and default.fast is False  # FineWeb's settings
 
 
 def test_trafilatura_finds_the_annotated_article_bodies():

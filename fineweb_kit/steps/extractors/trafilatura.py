@@ -18,7 +18,9 @@ class Trafilatura(Extractor):
 
     ``favour_precision``: trafilatura's favor_precision (FineWeb: true). ``deduplicate``:
     trafilatura's deduplicate (FineWeb: true). ``include_tables``: keep table text (trafilatura
-    default: true).
+    default: true). ``fast``: trafilatura's ``no_fallback``, i.e. skip the comparison with its
+    readability / jusText fallbacks on pages where its own result looks poor; faster, but not
+    FineWeb's setting (default false).
     """
 
     requires = (("trafilatura", "trafilatura"),)
@@ -30,11 +32,13 @@ class Trafilatura(Extractor):
         favour_precision: bool = True,
         deduplicate: bool = True,
         include_tables: bool = True,
+        fast: bool = False,
     ) -> None:
         super().__init__(timeout=timeout, max_html_chars=max_html_chars)
         self.favour_precision = favour_precision
         self.deduplicate = deduplicate
         self.include_tables = include_tables
+        self.fast = fast
 
     def extract(self, html: str) -> str:
         from trafilatura import extract
@@ -46,6 +50,7 @@ class Trafilatura(Extractor):
                 include_comments=False,
                 deduplicate=self.deduplicate,
                 include_tables=self.include_tables,
+                no_fallback=self.fast,
             )
             or ""
         )
