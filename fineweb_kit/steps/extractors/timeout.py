@@ -8,8 +8,10 @@ which is why extractors also cap the page size they accept.
 
 The exception raised inside the call is :class:`_Deadline`, a ``BaseException``: library code
 that catches ``Exception`` (trafilatura does, around its fallbacks) cannot swallow it, and the
-timer keeps firing every ``REARM_S`` until the call has unwound. It surfaces as
-:class:`fineweb_kit.exceptions.StepTimeout`.
+alarm keeps firing every ``REARM_S`` until the call has unwound (one raised inside a ``__del__``
+or callback is lost, the next one is not). It surfaces as
+:class:`fineweb_kit.exceptions.StepTimeout`; once the call is over the handler is inert, so a
+late signal never raises anywhere else.
 """
 
 from __future__ import annotations
@@ -30,8 +32,20 @@ class _Deadline(BaseException):
     """Raised into the running call when its time is up."""
 
 
+class _State:
+    """Whether a call is running under the alarm. The handler raises only while it is: a
+    late signal (after the call ended) is a no-op, so no exception ever escapes the wrapper.
+    Flags are set with plain stores, where CPython never runs signal handlers."""
+
+    active = False
+
+
+_STATE = _State()
+
+
 def _on_alarm(signum: int, frame: object) -> None:
-    raise _Deadline
+    if _STATE.active:
+        raise _Deadline
 
 
 def call_with_timeout(fn: Callable[[], T], seconds: float) -> T:
@@ -45,37 +59,59 @@ def call_with_timeout(fn: Callable[[], T], seconds: float) -> T:
 
 def _with_alarm(fn: Callable[[], T], seconds: float) -> T:
     previous = signal.signal(signal.SIGALRM, _on_alarm)
+    timed_out = False
     try:
+        _STATE.active = True
         signal.setitimer(signal.ITIMER_REAL, seconds, REARM_S)
         try:
-            return fn()
+            result = fn()
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _STATE.active = False
     except _Deadline:
-        raise StepTimeout(f"took longer than {seconds:g} s") from None
+        timed_out = True
     finally:
+        _STATE.active = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if timed_out:
+        raise StepTimeout(f"took longer than {seconds:g} s")
+    return result
 
 
 def _with_watchdog(fn: Callable[[], T], seconds: float) -> T:
+    """Off the main thread: one exception injected by a timer thread (best effort: library code
+    that swallows it keeps running; the pipeline itself runs in the main thread)."""
     target = threading.get_ident()
-    done = threading.Event()
+    lock = threading.Lock()
+    state = {"active": True, "injected": False}
 
     def fire() -> None:
-        while not done.is_set():
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(target), ctypes.py_object(_Deadline)
-            )
-            done.wait(REARM_S)
+        with lock:
+            if state["active"]:
+                state["injected"] = True
+                _set_async_exc(target, _Deadline)
 
     timer = threading.Timer(seconds, fire)
     timer.daemon = True
-    timer.start()
+    timed_out = False
     try:
-        try:
-            return fn()
-        finally:
-            done.set()
-            timer.cancel()
+        timer.start()
+        result = fn()
+        with lock:
+            state["active"] = False
+        timer.cancel()
+        if state["injected"]:  # injected but not raised yet: drop it
+            _set_async_exc(target, None)
     except _Deadline:
-        raise StepTimeout(f"took longer than {seconds:g} s") from None
+        timed_out = True
+    with lock:
+        state["active"] = False
+    timer.cancel()
+    if timed_out:
+        raise StepTimeout(f"took longer than {seconds:g} s")
+    return result
+
+
+def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
+    obj = ctypes.py_object(exc) if exc is not None else None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), obj)
