@@ -84,6 +84,10 @@ def test_failed_file_is_reported_and_others_finish(tmp_path):
     written = read_jsonl_folder(tmp_path / "out" / "docs")
     assert len({r["id"] for r in written}) >= 150  # the three good files are done
     assert not list((tmp_path / "out" / "docs").glob("00002_*"))  # nothing half-written visible
+    status = cli("status", str(tmp_path / "out"))
+    assert status.returncode == 1
+    assert "3/4 input files done, FAILED" in status.stdout
+    assert "in-002.jsonl.gz" in status.stdout and "task_00000.log" in status.stdout
     bad.write_bytes(good_bytes)  # fix the input: the rerun completes only what was missing
     proc = cli("run", str(cfg), "--plain", check=True)
     assert "3 done before" in proc.stderr
