@@ -10,9 +10,11 @@ from typing import Any
 
 from fineweb_kit.config import PipelineConfig, load_yaml, parse_pipeline
 from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.executors.slurm_config import SLURM_KEYS, check_slurm_executor
 
 EXECUTOR_KEYS = {
     "local": ("type", "tasks", "workers"),
+    "slurm": SLURM_KEYS,
 }
 
 
@@ -96,3 +98,5 @@ def _check_executor(ex: dict[str, Any], path: str) -> None:
             not isinstance(value, int) or isinstance(value, bool) or value < 1
         ):
             raise ConfigError(f"{path}: executor.{key}: expected an integer >= 1, got {value!r}")
+    if kind == "slurm":
+        check_slurm_executor(ex, path)
