@@ -54,7 +54,10 @@ def make_plan(
     if output:
         raw["output"] = output
     ex = dict(raw.get("executor") or {"type": "local"})
-    if executor:
+    if executor and executor != ex.get("type", "local"):
+        # --executor slurm on a file written for local (or back): drop the other one's keys
+        keep = EXECUTOR_KEYS.get(executor, ())
+        ex = {k: v for k, v in ex.items() if k in keep}
         ex["type"] = executor
     if tasks is not None:
         ex["tasks"] = tasks

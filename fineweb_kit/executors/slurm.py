@@ -89,8 +89,9 @@ def reads_output(stage_raw: dict[str, Any]) -> bool:
     return any("{output}" in str(p) for p in (paths if isinstance(paths, list) else [paths]))
 
 
-def unfinished_ranks(plan: Any, stage_index: int) -> list[int]:
-    """Ranks with work left: per the markers, exactly what a rerun of the task would do."""
+def unfinished_ranks(plan: Any, stage_index: int, n_files: int | None = None) -> list[int]:
+    """Ranks with work left: per the markers, exactly what a rerun of the task would do.
+    ``n_files``: the stage's input count when just listed (not yet in inputs.json)."""
     import json
 
     from fineweb_kit.config import build_steps
@@ -102,10 +103,11 @@ def unfinished_ranks(plan: Any, stage_index: int) -> list[int]:
         done = folder.done_tasks(stage.name)
         return [r for r in range(tasks) if r not in done]
     inputs = folder.stage_dir(stage.name) / "inputs.json"
-    if not inputs.is_file():
+    if inputs.is_file():
+        n_files = len(json.loads(inputs.read_text()))
+    if n_files is None:  # reads an earlier stage's output: not listable before that ran
         return list(range(tasks))
     done = folder.done_files(stage.name)
-    n_files = len(json.loads(inputs.read_text()))
     return sorted({i % tasks for i in range(n_files) if i not in done})
 
 
@@ -207,13 +209,16 @@ def _compress(values: list[int]) -> str:
     return compress_indices(values)
 
 
-def plan_parts(plan: Any, stages: list[int], slurm_dir: Path) -> list[list[ArrayPart]]:
+def plan_parts(
+    plan: Any, stages: list[int], slurm_dir: Path, listed: dict[int, list[str]]
+) -> list[list[ArrayPart]]:
     """Per selected stage, the array parts to submit (empty when the stage is done)."""
     limit = max_array_size(plan.executor)
     out = []
     for i in stages:
         name = plan.pipeline.stages[i].name
-        groups = split_ranks(unfinished_ranks(plan, i), limit)
+        n_files = len(listed[i]) if i in listed else None
+        groups = split_ranks(unfinished_ranks(plan, i, n_files), limit)
         parts = []
         for k, (offset, ranks) in enumerate(groups):
             suffix = f".part{k}" if len(groups) > 1 else ""
@@ -296,6 +301,7 @@ def submit(
     selected = list(range(len(plan.pipeline.stages))) if stages is None else stages
     if not dry_run and shutil.which("sbatch") is None:
         raise FinewebKitError("sbatch not found: submit from a machine with the Slurm client")
+    _check_partition(plan.executor.get("partition"), plan.pipeline.source)
     listed = _list_inputs(plan, selected)
     folder = RunFolder(plan.output)
     slurm_dir = plan.output / "slurm"
@@ -305,17 +311,18 @@ def submit(
         folder.claim(plan.raw, plan.pipeline.source)
         for i, files in listed.items():
             folder.stage_inputs(plan.pipeline.stages[i].name, lambda f=files: f)
-    stage_parts = plan_parts(plan, selected, slurm_dir)
+    stage_parts = plan_parts(plan, selected, slurm_dir, listed)
     for parts in stage_parts:
         for part in parts:
             part.script = render_script(plan, part, config_path, cwd)
     stats_script = render_stats_script(plan, config_path, cwd)
-    if dry_run:
-        print_dry_run(stage_parts, stats_script, slurm_dir)
-        return 0
     if not any(stage_parts):
         print(f"nothing to do: every task of {plan.output} is done", file=sys.stderr)
-        folder.write_stats(plan.pipeline.name, [s.name for s in plan.pipeline.stages])
+        if not dry_run:
+            folder.write_stats(plan.pipeline.name, [s.name for s in plan.pipeline.stages])
+        return 0
+    if dry_run:
+        print_dry_run(stage_parts, stats_script, slurm_dir)
         return 0
     slurm_dir.mkdir(parents=True, exist_ok=True)
     config_path.write_text(yaml.safe_dump(plan.raw, sort_keys=False, allow_unicode=True))
@@ -347,6 +354,19 @@ def _list_inputs(plan: Any, selected: list[int]) -> dict[int, list[str]]:
             continue
         out[i] = steps[0].list_files(plan.output)
     return out
+
+
+def _check_partition(partition: str | None, source: str) -> None:
+    """An unknown partition is a config error (exit 2), found before anything is written."""
+    if not partition or shutil.which("sinfo") is None:
+        return
+    proc = subprocess.run(["sinfo", "-h", "-o", "%R"], capture_output=True, text=True, check=False)
+    known = sorted(set(proc.stdout.split()))
+    if proc.returncode == 0 and known and partition not in known:
+        raise ConfigError(
+            f"{source}: executor.partition: no partition {partition!r} on this cluster "
+            f"(partitions: {', '.join(known)})"
+        )
 
 
 def _refuse_active_jobs(output: Path) -> None:
@@ -411,7 +431,7 @@ def print_dry_run(stage_parts: list[list[ArrayPart]], stats_script: str, slurm_d
     print(stats_script)
 
 
-def wait_for(output: Path, poll_s: float = 1.0) -> int:
+def wait_for(output: Path, poll_s: float = 0.5) -> int:
     """Polls squeue until every job of the run has ended; 0 when all tasks completed."""
     from fineweb_kit.executors.slurm_queue import all_job_ids, query_tasks, read_jobs
     from fineweb_kit.status import format_status, run_status
