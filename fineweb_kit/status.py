@@ -9,9 +9,11 @@ Slurm log of every failed task). Nothing is written.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fineweb_kit.exceptions import FinewebKitError
 from fineweb_kit.executors.slurm_queue import RankState, query_tasks, read_jobs, stage_ranks
 from fineweb_kit.executors.state import RunFolder
 
@@ -78,7 +80,11 @@ def _add_slurm(output: Path, stages: list[StageStatus]) -> None:
     if not jobs:
         return
     ids = [p["job_id"] for parts in jobs.get("stages", {}).values() for p in parts]
-    tasks = query_tasks(ids)
+    try:
+        tasks = query_tasks(ids)
+    except FinewebKitError as e:  # no Slurm client here: the markers still tell a lot
+        print(f"note: cannot ask Slurm about jobs {', '.join(ids)}: {e}", file=sys.stderr)
+        return
     for st in stages:
         parts = jobs["stages"].get(st.name)
         if parts:

@@ -301,7 +301,8 @@ def submit(
     selected = list(range(len(plan.pipeline.stages))) if stages is None else stages
     if not dry_run and shutil.which("sbatch") is None:
         raise FinewebKitError("sbatch not found: submit from a machine with the Slurm client")
-    _check_partition(plan.executor.get("partition"), plan.pipeline.source)
+    if not dry_run:  # a dry run works offline (a laptop, a login node without the daemon)
+        _check_partition(plan.executor.get("partition"), plan.pipeline.source)
     listed = _list_inputs(plan, selected)
     folder = RunFolder(plan.output)
     slurm_dir = plan.output / "slurm"

@@ -56,7 +56,7 @@ class TaskState:
 
 def expand_indices(spec: str) -> list[int]:
     """``"0-2,5"`` (squeue's %K, maybe with a ``%N`` throttle) -> [0, 1, 2, 5]."""
-    spec = spec.strip().strip("[]").split("%")[0]
+    spec = spec.strip().split("%")[0].strip("[]")
     out: list[int] = []
     for piece in filter(None, spec.split(",")):
         lo, _, hi = piece.partition("-")

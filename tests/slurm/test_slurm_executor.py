@@ -57,6 +57,8 @@ def test_two_stages_run_in_dependency_order(tmp_path):
     cfg = write_pipeline(tmp_path / "p.yaml", two_stage_pipeline(tmp_path / "in", out))
     proc = cli("run", str(cfg), check=True)
     assert "follow with: fineweb-kit status" in proc.stdout
+    again = cli("run", str(cfg))  # while its jobs are queued, the same run is refused
+    assert again.returncode == 2 and "still pending or running" in again.stderr
     states = wait_jobs(out)
     assert all(set(s) == {"COMPLETED"} for s in states.values()), states
     # stage final read the parts stage copy wrote, and started only after all of them existed
