@@ -28,6 +28,8 @@ writes nothing.
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import re
 import shlex
@@ -41,8 +43,19 @@ from typing import Any
 
 import yaml
 
+from fineweb_kit.config import build_steps, parse_pipeline
 from fineweb_kit.exceptions import ConfigError, FinewebKitError
+from fineweb_kit.executors.plan import RunPlan
 from fineweb_kit.executors.slurm_config import DEFAULT_MAX_ARRAY, sbatch_options
+from fineweb_kit.executors.slurm_queue import (
+    JOBS_FILE,
+    all_job_ids,
+    compress_indices,
+    query_tasks,
+    read_jobs,
+)
+from fineweb_kit.executors.state import RunFolder
+from fineweb_kit.io.files import atomic_write
 
 
 # --- what to submit ---------------------------------------------------------------------------
@@ -61,8 +74,6 @@ class ArrayPart:
 
 def resolve_config(raw: dict[str, Any], cwd: Path) -> dict[str, Any]:
     """A copy of the config with the output folder and readers' ``paths`` made absolute."""
-    import copy
-
     out = copy.deepcopy(raw)
     out["output"] = str((cwd / os.path.expanduser(str(raw["output"]))).resolve())
     for stage in out.get("stages", []):
@@ -89,14 +100,9 @@ def reads_output(stage_raw: dict[str, Any]) -> bool:
     return any("{output}" in str(p) for p in (paths if isinstance(paths, list) else [paths]))
 
 
-def unfinished_ranks(plan: Any, stage_index: int, n_files: int | None = None) -> list[int]:
+def unfinished_ranks(plan: RunPlan, stage_index: int, n_files: int | None = None) -> list[int]:
     """Ranks with work left: per the markers, exactly what a rerun of the task would do.
     ``n_files``: the stage's input count when just listed (not yet in inputs.json)."""
-    import json
-
-    from fineweb_kit.config import build_steps
-    from fineweb_kit.executors.state import RunFolder
-
     stage = plan.pipeline.stages[stage_index]
     folder, tasks = RunFolder(plan.output), plan.tasks(stage_index)
     if any(getattr(s, "whole_task", False) for s in build_steps(stage)):
@@ -157,11 +163,13 @@ def _directives(ex: dict[str, Any], name: str, output: str) -> list[str]:
     return lines + sbatch_options(ex.get("sbatch_args") or {})
 
 
-def render_script(plan: Any, part: ArrayPart, config_path: Path, cwd: Path) -> str:
+def render_script(plan: RunPlan, part: ArrayPart, config_path: Path, cwd: Path) -> str:
     """The sbatch script of one array part."""
     ex = plan.executor
     indices = [r - part.offset for r in part.ranks]
-    array = _compress(indices) + (f"%{ex['max_concurrent']}" if ex.get("max_concurrent") else "")
+    array = compress_indices(indices) + (
+        f"%{ex['max_concurrent']}" if ex.get("max_concurrent") else ""
+    )
     name = f"{ex.get('job_name') or 'fwk-' + plan.pipeline.name}-{part.stage}"
     log = plan.output / "logs" / part.stage / "slurm_%A_%a.out"
     opts = [f"--array={array}", *_directives(ex, name, str(log)), f"--chdir={cwd}"]
@@ -172,7 +180,7 @@ def render_script(plan: Any, part: ArrayPart, config_path: Path, cwd: Path) -> s
     command += ["--stage", part.stage, "--rank"]
     body = [
         f"# fineweb-kit pipeline {plan.pipeline.name!r}, stage {part.stage!r}: "
-        f"ranks {_compress(part.ranks)} (rank = array index + {part.offset})",
+        f"ranks {compress_indices(part.ranks)} (rank = array index + {part.offset})",
         "set -eu",
         f"export PYTHONPATH={shlex.quote(_python_path())}",
         *ex.get("setup", []),
@@ -182,7 +190,7 @@ def render_script(plan: Any, part: ArrayPart, config_path: Path, cwd: Path) -> s
     return _script(opts, body)
 
 
-def render_stats_script(plan: Any, config_path: Path, cwd: Path) -> str:
+def render_stats_script(plan: RunPlan, config_path: Path, cwd: Path) -> str:
     """The small job that merges every marker into stats.json once all stages ended."""
     ex = plan.executor
     name = f"{ex.get('job_name') or 'fwk-' + plan.pipeline.name}-stats"
@@ -203,14 +211,8 @@ def _script(opts: list[str], body: list[str]) -> str:
     return "\n".join(["#!/bin/bash", *(f"#SBATCH {o}" for o in opts), "", *body, ""])
 
 
-def _compress(values: list[int]) -> str:
-    from fineweb_kit.executors.slurm_queue import compress_indices
-
-    return compress_indices(values)
-
-
 def plan_parts(
-    plan: Any, stages: list[int], slurm_dir: Path, listed: dict[int, list[str]]
+    plan: RunPlan, stages: list[int], slurm_dir: Path, listed: dict[int, list[str]]
 ) -> list[list[ArrayPart]]:
     """Per selected stage, the array parts to submit (empty when the stage is done)."""
     limit = max_array_size(plan.executor)
@@ -286,13 +288,9 @@ def _run(cmd: list[str]) -> None:
 
 
 def submit(
-    plan: Any, stages: list[int] | None = None, dry_run: bool = False, wait: bool = False
+    plan: RunPlan, stages: list[int] | None = None, dry_run: bool = False, wait: bool = False
 ) -> int:
     """The ``run`` command for a slurm executor: validate, claim, write, submit (see module)."""
-    from fineweb_kit.config import parse_pipeline
-    from fineweb_kit.executors.plan import RunPlan
-    from fineweb_kit.executors.state import RunFolder
-
     cwd = Path.cwd()
     raw = resolve_config(plan.raw, cwd)
     plan = RunPlan(
@@ -325,25 +323,31 @@ def submit(
     if dry_run:
         print_dry_run(stage_parts, stats_script, slurm_dir)
         return 0
-    slurm_dir.mkdir(parents=True, exist_ok=True)
-    config_path.write_text(yaml.safe_dump(plan.raw, sort_keys=False, allow_unicode=True))
-    for part in (p for parts in stage_parts for p in parts):
-        part.script_path.write_text(part.script)
-        (plan.output / "logs" / part.stage).mkdir(parents=True, exist_ok=True)  # sbatch won't
-    stats_path = slurm_dir / "stats.sh"
-    stats_path.write_text(stats_script)
+    stats_path = _write_files(plan, stage_parts, stats_script, config_path)
     parts, stats_id = submit_parts(stage_parts, stats_path)
     _record_jobs(plan.output, parts, stats_id)
     _print_submitted(plan, parts, stats_id)
     return wait_for(plan.output) if wait else 0
 
 
-def _list_inputs(plan: Any, selected: list[int]) -> dict[int, list[str]]:
+def _write_files(
+    plan: RunPlan, stage_parts: list[list[ArrayPart]], stats_script: str, config_path: Path
+) -> Path:
+    """Writes the resolved config and the scripts into OUTPUT/slurm/; creates the log folders
+    (sbatch does not). Returns the stats job's script."""
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(yaml.safe_dump(plan.raw, sort_keys=False, allow_unicode=True))
+    for part in (p for parts in stage_parts for p in parts):
+        part.script_path.write_text(part.script)
+        (plan.output / "logs" / part.stage).mkdir(parents=True, exist_ok=True)
+    stats_path = config_path.parent / "stats.sh"
+    stats_path.write_text(stats_script)
+    return stats_path
+
+
+def _list_inputs(plan: RunPlan, selected: list[int]) -> dict[int, list[str]]:
     """Lists (and so checks) the inputs of each selected stage not reading an earlier stage's
     output; those stages' input lists are then fixed before any task starts."""
-    from fineweb_kit.config import build_steps
-    from fineweb_kit.executors.state import RunFolder
-
     folder = RunFolder(plan.output)
     out = {}
     for i in selected:
@@ -371,8 +375,6 @@ def _check_partition(partition: str | None, source: str) -> None:
 
 
 def _refuse_active_jobs(output: Path) -> None:
-    from fineweb_kit.executors.slurm_queue import all_job_ids, query_tasks, read_jobs
-
     jobs = read_jobs(output)
     if not jobs or shutil.which("squeue") is None:
         return
@@ -385,11 +387,6 @@ def _refuse_active_jobs(output: Path) -> None:
 
 
 def _record_jobs(output: Path, parts: list[ArrayPart], stats_id: str | None) -> None:
-    import json
-
-    from fineweb_kit.executors.slurm_queue import JOBS_FILE, read_jobs
-    from fineweb_kit.io.files import atomic_write
-
     jobs = read_jobs(output) or {"stages": {}, "history": []}
     submission: dict[str, list[dict[str, Any]]] = {}
     for p in parts:
@@ -409,11 +406,11 @@ def _record_jobs(output: Path, parts: list[ArrayPart], stats_id: str | None) -> 
         json.dump(jobs, f, indent=2)
 
 
-def _print_submitted(plan: Any, parts: list[ArrayPart], stats_id: str | None) -> None:
+def _print_submitted(plan: RunPlan, parts: list[ArrayPart], stats_id: str | None) -> None:
     for p in parts:
         print(
             f"stage {p.stage}: job {p.job_id}, {len(p.ranks)} task(s) "
-            f"(ranks {_compress(p.ranks)}), logs {plan.output / 'logs' / p.stage}/"
+            f"(ranks {compress_indices(p.ranks)}), logs {plan.output / 'logs' / p.stage}/"
         )
     print(f"stats: job {stats_id} writes {plan.output / 'stats.json'} when all have ended")
     print(f"follow with: fineweb-kit status {plan.output}")
@@ -434,7 +431,6 @@ def print_dry_run(stage_parts: list[list[ArrayPart]], stats_script: str, slurm_d
 
 def wait_for(output: Path, poll_s: float = 0.5) -> int:
     """Polls squeue until every job of the run has ended; 0 when all tasks completed."""
-    from fineweb_kit.executors.slurm_queue import all_job_ids, query_tasks, read_jobs
     from fineweb_kit.status import format_status, run_status
 
     ids = all_job_ids(read_jobs(output) or {})
