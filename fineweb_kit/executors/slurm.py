@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -429,13 +430,29 @@ def print_dry_run(stage_parts: list[list[ArrayPart]], stats_script: str, slurm_d
     print(stats_script)
 
 
-def wait_for(output: Path, poll_s: float = 0.5) -> int:
-    """Polls squeue until every job of the run has ended; 0 when all tasks completed."""
+def wait_for(output: Path, poll_s: float = 0.5, retries: int = 10) -> int:
+    """Polls squeue until every job of the run has ended (printing each change of the task
+    counts); 0 when all tasks completed. A few failed squeue calls in a row are tolerated
+    (a busy controller times out now and then)."""
     from fineweb_kit.status import format_status, run_status
 
     ids = all_job_ids(read_jobs(output) or {})
+    last, errors = "", 0
     while True:
-        tasks = query_tasks(ids)
+        try:
+            tasks = query_tasks(ids)
+            errors = 0
+        except FinewebKitError:
+            errors += 1
+            if errors > retries:
+                raise
+            time.sleep(poll_s * 4)
+            continue
+        counts = Counter(t.state.lower() for t in tasks)
+        line = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        if line != last:
+            print(f"[fineweb-kit] slurm tasks: {line}", file=sys.stderr, flush=True)
+            last = line
         if not any(t.active for t in tasks):
             break
         time.sleep(poll_s)

@@ -29,6 +29,7 @@ def test_same_documents_as_local_executor(tmp_path):
     # the same YAML, switched to Slurm on the command line; --wait polls until all jobs ended
     proc = cli("run", str(cfg), "--output", str(slurm), "--executor", "slurm", "--wait", check=True)
     assert "stage copy: job " in proc.stdout
+    assert "[fineweb-kit] slurm tasks: 4 completed" in proc.stderr  # 3 tasks + the stats job
     assert multiset(read_jsonl_folder(slurm / "docs")) == multiset(docs)
     assert sorted(p.name for p in (slurm / "docs").iterdir()) == sorted(
         p.name for p in (local / "docs").iterdir()
