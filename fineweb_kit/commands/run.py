@@ -96,4 +96,9 @@ def run_one_task(plan, stage_index: int, rank: int) -> int:
     if not result.ok:
         report_failures(plan, stage_index, [result])
         return 1
+    name = plan.pipeline.stages[stage_index].name
+    print(
+        f"stage {name} task {rank}/{tasks}: {result.done} file(s) done, {result.skipped} done "
+        f"before; log {folder.log_file(name, rank)}"
+    )
     return 0

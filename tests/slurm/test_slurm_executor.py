@@ -40,6 +40,8 @@ def test_same_documents_as_local_executor(tmp_path):
     assert sorted(p.name for p in (slurm / "logs" / "copy").glob("slurm_*.out")) == [
         f"slurm_{job}_{i}.out" for i in range(3)
     ]
+    log = (slurm / "logs" / "copy" / f"slurm_{job}_1.out").read_text()
+    assert "stage copy task 1/3: 2 file(s) done, 0 done before" in log  # files 1 and 4
     # the stats job merged the markers: same counts as the local run
     counters = [
         [s["counters"] for s in json.loads((out / "stats.json").read_text())["stages"][0]["steps"]]
