@@ -147,3 +147,13 @@ def test_array_index_lists():
         ("3", 1, "FAILED"),
     ]
     assert parse_squeue("7|N/A|RUNNING|None")[0].index is None
+
+
+def test_one_stage_alone(tmp_path):
+    split_cc_docs(tmp_path / "in", 3, limit=10)
+    cfg = write_pipeline(tmp_path / "p.yaml", _config(tmp_path, 3))
+    proc = cli("run", str(cfg), "--stage", "again", "--dry-run", check=True)
+    scripts = _scripts(proc.stdout)
+    assert [c.split()[-1].rsplit("/", 1)[1] for c, _ in scripts] == ["01_again.sh", "stats.sh"]
+    assert "afterok" not in scripts[0][0]  # nothing submitted before it to wait for
+    assert "--stage again --rank" in scripts[0][1]
