@@ -196,7 +196,7 @@ def step_parameters(cls: type) -> dict[str, inspect.Parameter]:
 
 
 def type_problem(value: Any, annotation: Any) -> str | None:
-    """``None`` if ``value`` fits ``annotation``, else a message like "expected a number, got 'x'"."""
+    """``None`` if ``value`` fits ``annotation``, else a message saying what was expected."""
     if _fits(value, annotation):
         return None
     return f"expected {_describe(annotation)}, got {value!r}"

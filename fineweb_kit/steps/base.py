@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from fineweb_kit.document import Batch, Document
 from fineweb_kit.exceptions import ConfigError
-from fineweb_kit.stats import StepStats
+from fineweb_kit.stats import StepStats, length_bin
 
 _REGISTRY: dict[str, type[PipelineStep]] = {}
 
@@ -155,12 +155,10 @@ class Reader(PipelineStep):
     def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
         assert ctx.input_path is not None, "a reader runs once per input file"
         batch: Batch = []
-        n = 0
         t0 = time.perf_counter()
-        for doc in self.read_file(ctx.input_path, ctx):
+        for n, doc in enumerate(self.read_file(ctx.input_path, ctx)):
             if 0 <= self.limit <= n:
                 break
-            n += 1
             batch.append(doc)
             if len(batch) >= self.batch_size:
                 self.stats.time_s += time.perf_counter() - t0
@@ -260,6 +258,8 @@ class Writer(PipelineStep):
     def write_batch(self, batch: Batch) -> None:
         t0 = time.perf_counter()
         self.count_batch("documents_out", batch)
+        for doc in batch:
+            self.stats.observe("length_chars", length_bin(len(doc.text)))
         self.write_part(batch)
         self.stats.time_s += time.perf_counter() - t0
 
@@ -270,7 +270,9 @@ class Writer(PipelineStep):
 
     def close_file(self, ctx: TaskContext, ok: bool) -> None:
         assert self._tmp is not None and self._final is not None
+        t0 = time.perf_counter()
         self.close_part()
+        self.stats.time_s += time.perf_counter() - t0
         if ok:
             self._tmp.replace(self._final)
         else:

@@ -1,1 +1,1 @@
-"""Readers: steps that turn input files into documents."""
+"""Readers: turn input files into documents (one module per format)."""
