@@ -19,7 +19,7 @@ from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.extractors.resiliparse import ResiliparseExtractor
 from fineweb_kit.steps.extractors.trafilatura import Trafilatura
 from fineweb_kit.warc.charset import decode_html
-from tests.datadir import DATA
+from tests.conftest import SHARED_DATA as DATA
 
 HTML = DATA / "html"
 AEB = sorted((HTML / "ground-truth").glob("aeb-*.txt"))[:30]

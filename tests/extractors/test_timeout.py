@@ -11,7 +11,7 @@ from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.extractors.resiliparse import ResiliparseExtractor
 from fineweb_kit.steps.extractors.trafilatura import Trafilatura
 from fineweb_kit.steps.readers.warc import WarcReader
-from tests.datadir import DATA
+from tests.conftest import SHARED_DATA as DATA
 
 PAGE = (
     "<html><body><article><p>" + "A sentence of real text. " * 40 + "</p></article></body></html>"

@@ -15,7 +15,7 @@ import pytest
 from fineweb_kit.document import Document
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.steps.filters.language import LanguageFilter, default_model_path
-from tests.datadir import DATA
+from tests.conftest import SHARED_DATA as DATA
 
 
 def cc_docs() -> list[dict]:

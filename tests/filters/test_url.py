@@ -11,7 +11,7 @@ import pytest
 from fineweb_kit.document import Document
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.steps.filters.url import DEFAULT_DIR, URLFilter, load_words
-from tests.datadir import DATA
+from tests.conftest import SHARED_DATA as DATA
 
 needs_assets = pytest.mark.skipif(
     not (DEFAULT_DIR / "domains").is_file(), reason="run scripts/fetch-assets.sh first"

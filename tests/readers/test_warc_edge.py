@@ -17,7 +17,7 @@ import pytest
 from fineweb_kit.document import Document
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.readers.warc import WarcReader
-from tests.datadir import DATA as SHARED_DATA
+from tests.conftest import SHARED_DATA
 
 EDGE = SHARED_DATA / "warc-edge"
 WET = SHARED_DATA / "wet"

@@ -11,7 +11,7 @@ import pytest
 
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.readers.warc import WarcReader
-from tests.datadir import DATA
+from tests.conftest import SHARED_DATA as DATA
 
 FILES = [
     "cc-main-2020-34-excerpt.warc.gz",

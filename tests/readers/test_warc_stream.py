@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from fineweb_kit.warc.http import dechunk, parse_response
 from fineweb_kit.warc.records import iter_warc
 from fineweb_kit.warc.source import ArchiveStream
-from tests.datadir import DATA
+from tests.conftest import SHARED_DATA as DATA
 
 RAW = (DATA / "warc-edge" / "mixed-1.0-1.1.warc").read_bytes()
 GZ = gzip.decompress((DATA / "warc" / "dolma-wget-sample-0001.warc.gz").read_bytes())

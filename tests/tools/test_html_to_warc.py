@@ -8,7 +8,7 @@ import hashlib
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.readers.warc import WarcReader
 from fineweb_kit.tools.html_to_warc import main, read_manifest
-from tests.datadir import DATA
+from tests.conftest import SHARED_DATA as DATA
 
 
 def test_pages_round_trip_through_fastwarc_and_our_reader(tmp_path):
