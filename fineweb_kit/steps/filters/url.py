@@ -178,6 +178,7 @@ class URLFilter(Filter):
         import tldextract
 
         self._tld = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+        self._tld("http://example.com/")  # builds its suffix trie now, not inside a batch
         domains = [load_list_hashes(p) for p in self.domain_files]
         urls: list[np.ndarray] = []
         words = {
