@@ -76,26 +76,27 @@ def is_arc(stream: ArchiveStream) -> bool:
 def iter_warc(stream: ArchiveStream, report: Report) -> Iterator[RawRecord]:
     """Yields the intact records of a WARC stream; reports damage and goes on where it can."""
     first = True
+    resync = False
     while True:
         try:
+            if resync:
+                resync = False
+                if not stream.scan_to(_RESYNC_MARKER):
+                    return
             stream.skip_while(PADDING_CHARS)
             if stream.at_end():
                 return
-            start = stream.pos
-            offset = stream.offset_of(start)
+            offset = stream.offset_of(stream.pos)
             line = stream.readline(MAX_HEADER_LINE)
             if not _VERSION.match(line):
                 if first:
                     report(
                         "not_an_archive",
                         offset,
-                        f"expected a 'WARC/' or 'filedesc://' line, got {line[:40]!r}",
+                        f"expected 'WARC/' or 'filedesc://', got {line[:40]!r}",
                     )
                     return
-                report("garbage", offset, f"expected a 'WARC/' line, got {line[:40]!r}")
-                if not stream.scan_to(_RESYNC_MARKER):
-                    return
-                continue
+                raise RecordError("garbage", offset, f"expected a 'WARC/' line, got {line[:40]!r}")
             first = False
             record = _read_record(stream, offset, report)
             if record is not None:
@@ -106,8 +107,7 @@ def iter_warc(stream: ArchiveStream, report: Report) -> Iterator[RawRecord]:
                 return
         except RecordError as err:
             report(err.kind, err.offset, str(err))
-            if not stream.scan_to(_RESYNC_MARKER):
-                return
+            resync = True
 
 
 def _read_record(stream: ArchiveStream, offset: int, report: Report) -> RawRecord | None:

@@ -181,7 +181,7 @@ def _starts_cleanly(raw: bytes) -> bool:
 
 def open_events(path: str) -> tuple[str, Iterator[Event], IO[bytes]]:
     """Opens ``path``; returns its compression name, its chunk events and the file to close."""
-    f = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    f = open(path, "rb")  # closed by the caller
     head = f.read(4)
     f.seek(0)
     if head.startswith(GZIP_MAGIC):
