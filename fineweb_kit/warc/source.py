@@ -22,6 +22,14 @@ from typing import IO
 
 from fineweb_kit.io.files import GZIP_MAGIC, LZ4_MAGIC, ZSTD_MAGIC
 
+try:  # Intel ISA-L inflate: same API as zlib, ~1.5x faster on WARC members
+    from isal import isal_zlib as _inflate
+
+    _INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, _inflate.error)
+except ImportError:  # pragma: no cover - isal is a dependency, but zlib works the same
+    _inflate = zlib  # type: ignore[no-redef]
+    _INFLATE_ERRORS = (zlib.error,)
+
 RAW_CHUNK = 1 << 20
 """Compressed bytes read per call; also the most decompressed bytes produced per step."""
 FEED = 64 << 10
@@ -114,7 +122,7 @@ class _GzipMembers:
             yield from self._member(start)
 
     def _member(self, start: int) -> Iterator[Event]:
-        d = zlib.decompressobj(31)
+        d = _inflate.decompressobj(31)
         while True:
             if not self._fill(1):
                 yield self._damage("truncated_gzip", start, "file ends inside a gzip member")
@@ -123,7 +131,7 @@ class _GzipMembers:
             fed = self._view(FEED)
             try:
                 out = d.decompress(fed, RAW_CHUNK)
-            except zlib.error as e:
+            except _INFLATE_ERRORS as e:
                 yield self._damage("corrupt_gzip", start, f"gzip data error ({e})")
                 return
             left = d.unused_data if d.eof else d.unconsumed_tail
