@@ -154,7 +154,9 @@ class Tokenizer:
         """The bytes of one id."""
         b = self._core.token_bytes(token)
         if b is None:
-            raise TokenizerError(f"token id {token} is not in the vocabulary (n_vocab {self.n_vocab})")
+            raise TokenizerError(
+                f"token id {token} is not in the vocabulary (n_vocab {self.n_vocab})"
+            )
         return b
 
     def pretokenize(self, text: str) -> list[str]:

@@ -242,6 +242,10 @@ pub fn hf_json(bpe: &Bpe) -> Value {
             }
         }
     }
+    // HF renumbers added tokens that are missing from the model vocabulary: list them there too.
+    for (s, id) in bpe.specials() {
+        vocab.insert(s.clone(), json!(id));
+    }
     let added: Vec<Value> = bpe
         .specials()
         .iter()
