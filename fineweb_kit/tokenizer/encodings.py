@@ -1,4 +1,4 @@
-"""The built-in encodings: which pre-tokenisation pattern and special tokens go with which rank file.
+"""Built-in encodings: the pre-tokenisation pattern and special tokens of each rank file.
 
 Values are tiktoken's (``tiktoken_ext/openai_public.py``, copied in
 ``../shared/data/tokenizer-ref/encodings.json``). The pattern names are understood by the Rust
