@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-ALPHABET = st.sampled_from(list("aAsS'ſ 0912\t\n\r/.!é中\u0301\u3000😀-") + ["ll", "re", "  "])
+ALPHABET = st.sampled_from([*"aAsS'ſ 0912\t\n\r/.!é中\u0301\u3000😀-", "ll", "re", "  "])
 MIXED = st.one_of(st.text(max_size=80), st.lists(ALPHABET, max_size=40).map("".join))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 from collections import Counter
 
@@ -23,7 +24,7 @@ def reference_bpe(texts: list[str], pattern: str, vocab_size: int) -> list[bytes
     while len(vocab) < vocab_size:
         pairs: Counter = Counter()
         for w, c in words.items():
-            for a, b in zip(w, w[1:], strict=False):
+            for a, b in itertools.pairwise(w):
                 pairs[(a, b)] += c
         if not pairs:
             break
