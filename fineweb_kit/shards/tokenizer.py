@@ -122,14 +122,32 @@ def from_tiktoken(enc: Any) -> ShardTokenizer:
     )
 
 
+def byte_tokenizer() -> ShardTokenizer:
+    """UTF-8 bytes as tokens (ids 0..255) plus ``<|endoftext|>`` = 256."""
+    specials = {"<|endoftext|>": 256}
+    fp = canonical_fingerprint(lambda i: bytes([i]), 257, "", specials)
+
+    def encode(texts: list[str]) -> list[np.ndarray]:
+        return [np.frombuffer(t.encode("utf-8"), dtype=np.uint8) for t in texts]
+
+    def decode(ids: list[int]) -> str:
+        return bytes(i for i in ids if i < 256).decode("utf-8", errors="replace")
+
+    return ShardTokenizer("bytes", encode, decode, 257, 256, fp)
+
+
 def load_tokenizer(spec: str) -> ShardTokenizer:
     """A tokenizer from a config string.
 
     - a path to a fineweb-kit tokenizer file (``Tokenizer.load``) or a tiktoken rank file
       (``*.tiktoken``; pattern and specials from the encoding named by the file stem);
     - ``tiktoken:NAME``: tiktoken's own encoder (needs the ``tiktoken`` package and its
-      cached rank files), for parity checks.
+      cached rank files), for parity checks;
+    - ``bytes``: UTF-8 bytes as ids 0..255 and end-of-text 256 (no merges; for tiny models
+      and tests).
     """
+    if spec == "bytes":
+        return byte_tokenizer()
     if spec.startswith("tiktoken:"):
         try:
             import tiktoken
