@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -10,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED_DATA
+from tests.pipeline.helpers import cli, split_cc_docs, write_pipeline
+
+SHARD_TOKENS = 20_000
 
 BLOB = "https://openaipublic.blob.core.windows.net/encodings/"
 
@@ -33,3 +38,35 @@ def r50k(tiktoken_cache):
     from fineweb_kit.shards.tokenizer import from_tiktoken
 
     return from_tiktoken(tiktoken.get_encoding("r50k_base"))
+
+
+@pytest.fixture(scope="session")
+def tokenized(tmp_path_factory, r50k):
+    """cc-docs (600 real documents, 3 files) through JsonlReader -> Tokenize, 2 tasks."""
+    tmp = tmp_path_factory.mktemp("tokenize")
+    split_cc_docs(tmp / "in", 3, limit=600)
+    cfg = {
+        "name": "tok",
+        "output": str(tmp / "out"),
+        "executor": {"type": "local", "tasks": 2, "workers": 1},
+        "stages": [
+            {
+                "name": "tokenize",
+                "steps": [
+                    {"type": "JsonlReader", "paths": str(tmp / "in" / "*.jsonl.gz")},
+                    {
+                        "type": "Tokenize",
+                        "output_folder": "shards",
+                        "tokenizer": "tiktoken:r50k_base",
+                        "max_tokens_per_shard": SHARD_TOKENS,
+                    },
+                ],
+            }
+        ],
+    }
+    cli("run", str(write_pipeline(tmp / "p.yaml", cfg)), "--plain", check=True)
+    inputs = {}
+    for path in sorted((tmp / "in").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            inputs[path.name] = [json.loads(line)["text"] for line in f]
+    return tmp / "out" / "shards", inputs

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections import Counter
 
 import numpy as np
@@ -12,41 +10,7 @@ import pytest
 from fineweb_kit.exceptions import FormatError
 from fineweb_kit.shards import Shard, ShardFormat, ShardSetWriter, list_shards
 from fineweb_kit.shards.merge import merge_shards
-from tests.pipeline.helpers import cli, split_cc_docs, write_pipeline
-
-SHARD_TOKENS = 20_000
-
-
-@pytest.fixture(scope="module")
-def tokenized(tmp_path_factory, r50k):
-    """cc-docs (600 real documents, 3 files) through JsonlReader -> Tokenize, 2 tasks."""
-    tmp = tmp_path_factory.mktemp("tokenize")
-    split_cc_docs(tmp / "in", 3, limit=600)
-    cfg = {
-        "name": "tok",
-        "output": str(tmp / "out"),
-        "executor": {"type": "local", "tasks": 2, "workers": 1},
-        "stages": [
-            {
-                "name": "tokenize",
-                "steps": [
-                    {"type": "JsonlReader", "paths": str(tmp / "in" / "*.jsonl.gz")},
-                    {
-                        "type": "Tokenize",
-                        "output_folder": "shards",
-                        "tokenizer": "tiktoken:r50k_base",
-                        "max_tokens_per_shard": SHARD_TOKENS,
-                    },
-                ],
-            }
-        ],
-    }
-    cli("run", str(write_pipeline(tmp / "p.yaml", cfg)), "--plain", check=True)
-    inputs = {}
-    for path in sorted((tmp / "in").glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            inputs[path.name] = [json.loads(line)["text"] for line in f]
-    return tmp / "out" / "shards", inputs
+from tests.shards.conftest import SHARD_TOKENS
 
 
 def test_round_trip_equals_tokenizer_encoding(tokenized, r50k):
