@@ -1,7 +1,306 @@
-//! Python bindings of `fineweb_kit_core::bpe`.
+//! Python bindings of `fineweb_kit_core::bpe`: the `Bpe` class and `train_bpe`.
+//!
+//! Texts are borrowed (`&str` / `PyBackedStr`, no copy); every encode, decode, load and train
+//! runs with the GIL released; errors go through `error::to_py`; panics through `guard`.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use fineweb_kit_core::bpe::{io, train, Bpe, Rank, SpecialSet};
+use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::PyBytes;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::error::{guard, to_py};
+
+/// A byte-level BPE tokenizer (rank table + pre-tokeniser + special tokens).
+#[pyclass(name = "Bpe", module = "fineweb_kit._core", frozen)]
+pub struct PyBpe {
+    inner: Arc<Bpe>,
+}
+
+fn set(names: Vec<String>) -> SpecialSet {
+    if names.is_empty() {
+        SpecialSet::None
+    } else {
+        SpecialSet::Some(names.into_iter().collect())
+    }
+}
+
+fn wrap(b: Bpe) -> PyBpe {
+    PyBpe { inner: Arc::new(b) }
+}
+
+#[pymethods]
+impl PyBpe {
+    /// Builds from (bytes, rank) pairs, a pattern (name or regex) and (string, id) specials.
+    #[staticmethod]
+    fn from_ranks(
+        py: Python<'_>,
+        ranks: Vec<(Vec<u8>, Rank)>,
+        pattern: String,
+        special_tokens: Vec<(String, Rank)>,
+    ) -> PyResult<Self> {
+        guard(|| {
+            py.detach(|| Bpe::new(ranks, special_tokens, &pattern))
+                .map(wrap)
+                .map_err(to_py)
+        })
+    }
+
+    /// Loads a tiktoken rank file.
+    #[staticmethod]
+    fn from_tiktoken(
+        py: Python<'_>,
+        path: PathBuf,
+        pattern: String,
+        special_tokens: Vec<(String, Rank)>,
+    ) -> PyResult<Self> {
+        guard(|| {
+            py.detach(|| {
+                let ranks = io::load_tiktoken(&path)?;
+                Bpe::new(ranks, special_tokens, &pattern)
+            })
+            .map(wrap)
+            .map_err(to_py)
+        })
+    }
+
+    /// Loads a byte-level BPE HF `tokenizer.json`.
+    #[staticmethod]
+    fn from_hf(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        guard(|| py.detach(|| io::load_hf(&path)).map(wrap).map_err(to_py))
+    }
+
+    /// Loads fineweb-kit's own format.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        guard(|| py.detach(|| io::load_own(&path)).map(wrap).map_err(to_py))
+    }
+
+    /// Writes fineweb-kit's own format (atomically).
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        guard(|| {
+            py.detach(|| {
+                let v = io::own_json(&self.inner);
+                io::write_atomic(&path, v.to_string().as_bytes())
+            })
+            .map_err(to_py)
+        })
+    }
+
+    /// Writes a HF `tokenizer.json` (atomically).
+    fn save_hf(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        guard(|| {
+            py.detach(|| {
+                let v = io::hf_json(&self.inner);
+                io::write_atomic(&path, v.to_string().as_bytes())
+            })
+            .map_err(to_py)
+        })
+    }
+
+    /// Writes a tiktoken rank file of the mergeable tokens (atomically).
+    fn save_tiktoken(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        guard(|| {
+            py.detach(|| io::write_atomic(&path, io::tiktoken_text(&self.inner).as_bytes()))
+                .map_err(to_py)
+        })
+    }
+
+    #[getter]
+    fn n_vocab(&self) -> usize {
+        self.inner.n_vocab()
+    }
+
+    #[getter]
+    fn pattern(&self) -> String {
+        self.inner.pretokenizer().pattern().to_string()
+    }
+
+    #[getter]
+    fn special_tokens(&self) -> Vec<(String, Rank)> {
+        self.inner.specials().to_vec()
+    }
+
+    /// The mergeable tokens as (bytes, rank), by rank.
+    fn mergeable_ranks<'py>(&self, py: Python<'py>) -> Vec<(Bound<'py, PyBytes>, Rank)> {
+        self.inner
+            .ranks()
+            .into_iter()
+            .map(|(b, r)| (PyBytes::new(py, b), r))
+            .collect()
+    }
+
+    /// Pieces of the pre-tokeniser (for inspection and tests).
+    fn pretokenize(&self, py: Python<'_>, text: &str) -> PyResult<Vec<String>> {
+        guard(|| {
+            py.detach(|| {
+                let pieces = self.inner.pretokenizer().pieces(text)?;
+                Ok(pieces.into_iter().map(str::to_string).collect())
+            })
+            .map_err(to_py)
+        })
+    }
+
+    fn encode_ordinary(&self, py: Python<'_>, text: &str) -> PyResult<Vec<Rank>> {
+        guard(|| {
+            py.detach(|| self.inner.encode_ordinary(text))
+                .map_err(to_py)
+        })
+    }
+
+    /// `allowed` / `disallowed`: explicit lists of special-token strings.
+    fn encode(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        allowed: Vec<String>,
+        disallowed: Vec<String>,
+    ) -> PyResult<Vec<Rank>> {
+        let (a, d) = (set(allowed), set(disallowed));
+        guard(|| py.detach(|| self.inner.encode(text, &a, &d)).map_err(to_py))
+    }
+
+    #[pyo3(signature = (texts, allowed, disallowed, num_threads=None))]
+    fn encode_batch(
+        &self,
+        py: Python<'_>,
+        texts: Vec<PyBackedStr>,
+        allowed: Vec<String>,
+        disallowed: Vec<String>,
+        num_threads: Option<usize>,
+    ) -> PyResult<Vec<Vec<Rank>>> {
+        let (a, d) = (set(allowed), set(disallowed));
+        guard(|| {
+            py.detach(|| {
+                let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
+                self.inner.encode_batch(&refs, &a, &d, num_threads)
+            })
+            .map_err(to_py)
+        })
+    }
+
+    /// All texts' ids concatenated into one uint32 array; `eot`: id appended after each text.
+    #[pyo3(signature = (texts, allowed, disallowed, eot=None, num_threads=None))]
+    fn encode_to_numpy<'py>(
+        &self,
+        py: Python<'py>,
+        texts: Vec<PyBackedStr>,
+        allowed: Vec<String>,
+        disallowed: Vec<String>,
+        eot: Option<Rank>,
+        num_threads: Option<usize>,
+    ) -> PyResult<Bound<'py, PyArray1<u32>>> {
+        let (a, d) = (set(allowed), set(disallowed));
+        let ids = guard(|| {
+            py.detach(|| {
+                let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
+                self.inner.encode_concat(&refs, &a, &d, eot, num_threads)
+            })
+            .map_err(to_py)
+        })?;
+        Ok(PyArray1::from_vec(py, ids))
+    }
+
+    fn decode_bytes<'py>(&self, py: Python<'py>, ids: Vec<Rank>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = guard(|| py.detach(|| self.inner.decode_bytes(&ids)).map_err(to_py))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    fn decode(&self, py: Python<'_>, ids: Vec<Rank>) -> PyResult<String> {
+        guard(|| py.detach(|| self.inner.decode(&ids)).map_err(to_py))
+    }
+
+    /// Decodes a uint32/int64 numpy array or any integer sequence.
+    fn decode_array<'py>(
+        &self,
+        py: Python<'py>,
+        ids: &Bound<'py, PyArray1<u32>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let ro = ids.readonly();
+        let slice = ro.as_slice()?;
+        let bytes = guard(|| self.inner.decode_bytes(slice).map_err(to_py))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    fn token_bytes<'py>(&self, py: Python<'py>, id: Rank) -> Option<Bound<'py, PyBytes>> {
+        self.inner.token_bytes(id).map(|b| PyBytes::new(py, b))
+    }
+
+    fn rank_of(&self, token: &[u8]) -> Option<Rank> {
+        self.inner.rank_of(token)
+    }
+}
+
+/// Pulls up to `max_bytes` / `max_texts` strings from a Python iterator (under the GIL).
+fn refill(
+    it: &Bound<'_, PyAny>,
+    buf: &mut Vec<String>,
+    max_bytes: usize,
+    max_texts: usize,
+) -> PyResult<bool> {
+    buf.clear();
+    let mut bytes = 0;
+    while bytes < max_bytes && buf.len() < max_texts {
+        match it.call_method0("__next__") {
+            Ok(obj) => {
+                let s: String = obj.extract()?;
+                bytes += s.len();
+                buf.push(s);
+            }
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(it.py()) => {
+                return Ok(true)
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Trains a byte-level BPE vocabulary from an iterator of texts (see `train::Trainer`).
+#[pyfunction]
+#[pyo3(signature = (texts, vocab_size, pattern, special_tokens, num_threads=None, buffer_bytes=64<<20, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn train_bpe(
+    py: Python<'_>,
+    texts: &Bound<'_, PyAny>,
+    vocab_size: usize,
+    pattern: String,
+    special_tokens: Vec<String>,
+    num_threads: Option<usize>,
+    buffer_bytes: usize,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<PyBpe> {
+    guard(|| {
+        let mut trainer =
+            train::Trainer::new(&pattern, vocab_size, special_tokens.len()).map_err(to_py)?;
+        let it = texts.try_iter()?;
+        let it = it.as_any();
+        let mut buf = Vec::new();
+        loop {
+            let done = refill(it, &mut buf, buffer_bytes, 1 << 16)?;
+            py.detach(|| trainer.count(&buf, num_threads))
+                .map_err(to_py)?;
+            if let Some(cb) = &progress {
+                let n: usize = buf.iter().map(String::len).sum();
+                cb.call1(py, ("count", n))?;
+            }
+            if done {
+                break;
+            }
+        }
+        drop(buf);
+        let bpe = py
+            .detach(|| trainer.finish(&special_tokens, num_threads))
+            .map_err(to_py)?;
+        Ok(wrap(bpe))
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyBpe>()?;
+    m.add_function(wrap_pyfunction!(train_bpe, m)?)?;
     Ok(())
 }

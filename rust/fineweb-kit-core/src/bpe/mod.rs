@@ -1,1 +1,16 @@
 //! Byte-level BPE: pre-tokenisation, encoding, decoding, training.
+//!
+//! - [`pretok`]: text -> pieces (hand-written scanners for r50k / cl100k / o200k, fancy-regex
+//!   for user patterns), built on the Unicode classes of [`charclass`].
+//! - [`encoder`]: a rank table + pre-tokeniser + special tokens = [`Bpe`]; encode / decode.
+//! - [`io`]: tiktoken rank files, HF `tokenizer.json`, our own format.
+//! - [`train`]: the trainer (parallel counting, incremental pair counts, priority queue).
+
+pub mod charclass;
+pub mod encoder;
+pub mod io;
+pub mod pretok;
+pub mod train;
+
+pub use encoder::{Bpe, Rank, SpecialSet};
+pub use pretok::Pretokenizer;

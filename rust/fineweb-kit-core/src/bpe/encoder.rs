@@ -1,0 +1,625 @@
+//! The byte-level BPE encoder/decoder: a rank table, a pre-tokeniser and special tokens.
+//!
+//! Semantics are tiktoken's: text is cut into pieces by the pre-tokeniser; a piece that is a
+//! token is emitted as is; otherwise it starts as single bytes and the adjacent pair whose
+//! concatenation has the lowest rank is merged (leftmost on ties) until no pair is a token.
+//!
+//! Speed choices:
+//! - whole-piece lookup first: most pieces of natural text are single tokens;
+//! - short pieces (the vast majority) use tiktoken's small-array merge loop (quadratic in the
+//!   piece length but with tiny constants);
+//! - pieces longer than [`HEAP_THRESHOLD`] bytes use a linked list + binary heap, so a
+//!   900,000-letter run without spaces costs O(n log n), not O(n^2);
+//! - special tokens are found with one `regex` (DFA + literal prefilter), only when some are
+//!   allowed or disallowed.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::pretok::Pretokenizer;
+use crate::error::{CoreError, CoreResult};
+
+/// A token id. For mergeable tokens it is also the merge priority (lower merges first).
+pub type Rank = u32;
+
+/// Pieces longer than this use the heap merge (O(n log n)) instead of the array loop.
+pub const HEAP_THRESHOLD: usize = 256;
+
+/// Which special tokens a call treats as special (`All`, none, or a named set).
+#[derive(Clone, Debug, Default)]
+pub enum SpecialSet {
+    #[default]
+    None,
+    All,
+    Some(FxHashSet<String>),
+}
+
+impl SpecialSet {
+    fn contains(&self, s: &str) -> bool {
+        match self {
+            SpecialSet::None => false,
+            SpecialSet::All => true,
+            SpecialSet::Some(set) => set.contains(s),
+        }
+    }
+    fn is_empty(&self) -> bool {
+        match self {
+            SpecialSet::None => true,
+            SpecialSet::All => false,
+            SpecialSet::Some(set) => set.is_empty(),
+        }
+    }
+}
+
+/// A byte-level BPE tokenizer.
+#[derive(Clone, Debug)]
+pub struct Bpe {
+    encoder: FxHashMap<Vec<u8>, Rank>,
+    byte_rank: [Rank; 256],
+    decoder: Vec<Option<Box<[u8]>>>,
+    specials: Vec<(String, Rank)>,
+    special_ids: FxHashSet<Rank>,
+    special_re: Option<regex::Regex>,
+    pre: Pretokenizer,
+}
+
+impl Bpe {
+    /// Builds a tokenizer. `ranks`: mergeable tokens (bytes, rank); every single byte must be a
+    /// token; ranks and byte strings must be unique; special ids must not collide with ranks.
+    pub fn new(
+        ranks: Vec<(Vec<u8>, Rank)>,
+        specials: Vec<(String, Rank)>,
+        pattern: &str,
+    ) -> CoreResult<Self> {
+        Self::build(ranks, specials, pattern, false)
+    }
+
+    /// Like [`Bpe::new`], but two ranks may share bytes (BPE training can, rarely, reach the
+    /// same bytes by two merge paths): the lower rank is the one encoding produces.
+    pub fn new_trained(
+        ranks: Vec<(Vec<u8>, Rank)>,
+        specials: Vec<(String, Rank)>,
+        pattern: &str,
+    ) -> CoreResult<Self> {
+        Self::build(ranks, specials, pattern, true)
+    }
+
+    fn build(
+        ranks: Vec<(Vec<u8>, Rank)>,
+        specials: Vec<(String, Rank)>,
+        pattern: &str,
+        allow_same_bytes: bool,
+    ) -> CoreResult<Self> {
+        let pre = Pretokenizer::new(pattern)?;
+        let max_rank = ranks.iter().map(|r| r.1).max();
+        let max_special = specials.iter().map(|s| s.1).max();
+        let n = max_rank.max(max_special).map_or(0, |m| m as usize + 1);
+        let mut decoder: Vec<Option<Box<[u8]>>> = vec![None; n];
+        let mut encoder = FxHashMap::with_capacity_and_hasher(ranks.len(), Default::default());
+        for (bytes, rank) in ranks {
+            if bytes.is_empty() {
+                return Err(CoreError::Tokenizer(format!("token {rank} has no bytes")));
+            }
+            if decoder[rank as usize].is_some() {
+                return Err(CoreError::Tokenizer(format!(
+                    "rank {rank} is given to two different tokens"
+                )));
+            }
+            decoder[rank as usize] = Some(bytes.clone().into_boxed_slice());
+            match encoder.entry(bytes) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(rank);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    if !allow_same_bytes {
+                        return Err(CoreError::Tokenizer(format!(
+                            "tokens {} and {rank} have the same bytes",
+                            o.get()
+                        )));
+                    }
+                    if rank < *o.get() {
+                        o.insert(rank);
+                    }
+                }
+            }
+        }
+        let mut byte_rank = [0; 256];
+        for (b, slot) in byte_rank.iter_mut().enumerate() {
+            *slot = *encoder.get([b as u8].as_slice()).ok_or_else(|| {
+                CoreError::Tokenizer(format!(
+                    "byte 0x{b:02x} has no token: a byte-level BPE vocabulary needs all 256 bytes"
+                ))
+            })?;
+        }
+        let mut special_ids = FxHashSet::default();
+        let mut seen = FxHashSet::default();
+        for (s, id) in &specials {
+            if s.is_empty() {
+                return Err(CoreError::Tokenizer("a special token is empty".into()));
+            }
+            if decoder[*id as usize].is_some() {
+                return Err(CoreError::Tokenizer(format!(
+                    "special token {s:?} has id {id}, which is already a token"
+                )));
+            }
+            if !seen.insert(s.clone()) {
+                return Err(CoreError::Tokenizer(format!(
+                    "special token {s:?} given twice"
+                )));
+            }
+            decoder[*id as usize] = Some(s.as_bytes().to_vec().into_boxed_slice());
+            special_ids.insert(*id);
+        }
+        let special_re = if specials.is_empty() {
+            None
+        } else {
+            let mut sorted: Vec<&str> = specials.iter().map(|s| s.0.as_str()).collect();
+            sorted.sort_by_key(|s| Reverse(s.len()));
+            let alt: Vec<String> = sorted.iter().map(|s| regex::escape(s)).collect();
+            Some(
+                regex::Regex::new(&alt.join("|"))
+                    .map_err(|e| CoreError::Tokenizer(format!("special tokens: {e}")))?,
+            )
+        };
+        super::charclass::init();
+        Ok(Self {
+            encoder,
+            byte_rank,
+            decoder,
+            specials,
+            special_ids,
+            special_re,
+            pre,
+        })
+    }
+
+    /// Number of ids (highest id + 1), specials included.
+    pub fn n_vocab(&self) -> usize {
+        self.decoder.len()
+    }
+
+    /// The pre-tokeniser.
+    pub fn pretokenizer(&self) -> &Pretokenizer {
+        &self.pre
+    }
+
+    /// The special tokens (string, id), in the order given.
+    pub fn specials(&self) -> &[(String, Rank)] {
+        &self.specials
+    }
+
+    /// The mergeable tokens (bytes, rank), sorted by rank.
+    pub fn ranks(&self) -> Vec<(&[u8], Rank)> {
+        let mut v: Vec<(&[u8], Rank)> = self.encoder.iter().map(|(b, r)| (&b[..], *r)).collect();
+        v.sort_by_key(|x| x.1);
+        v
+    }
+
+    /// The rank of a byte string, if it is a mergeable token.
+    pub fn rank_of(&self, bytes: &[u8]) -> Option<Rank> {
+        self.encoder.get(bytes).copied()
+    }
+
+    /// The bytes of one id (mergeable or special).
+    pub fn token_bytes(&self, id: Rank) -> Option<&[u8]> {
+        self.decoder.get(id as usize).and_then(|b| b.as_deref())
+    }
+
+    /// Whether `id` is a special token.
+    pub fn is_special(&self, id: Rank) -> bool {
+        self.special_ids.contains(&id)
+    }
+
+    /// Encodes text with no special-token handling (special strings are plain text).
+    pub fn encode_ordinary(&self, text: &str) -> CoreResult<Vec<Rank>> {
+        let mut out = Vec::with_capacity(text.len() / 3 + 1);
+        self.encode_ordinary_into(text, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the ids of `text` (no special tokens) to `out`.
+    pub fn encode_ordinary_into(&self, text: &str, out: &mut Vec<Rank>) -> CoreResult<()> {
+        let b = text.as_bytes();
+        self.pre
+            .split(text, |s, e| self.encode_piece(&b[s..e], out))
+    }
+
+    /// Encodes text, with tiktoken's semantics: a special token in `allowed` becomes its id;
+    /// one in `disallowed` (and not allowed) is an error naming it and its byte offset;
+    /// any other special string is plain text.
+    pub fn encode(
+        &self,
+        text: &str,
+        allowed: &SpecialSet,
+        disallowed: &SpecialSet,
+    ) -> CoreResult<Vec<Rank>> {
+        let mut out = Vec::with_capacity(text.len() / 3 + 1);
+        self.encode_into(text, allowed, disallowed, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Bpe::encode`], appending to `out`.
+    pub fn encode_into(
+        &self,
+        text: &str,
+        allowed: &SpecialSet,
+        disallowed: &SpecialSet,
+        out: &mut Vec<Rank>,
+    ) -> CoreResult<()> {
+        let Some(re) = &self.special_re else {
+            return self.encode_ordinary_into(text, out);
+        };
+        if allowed.is_empty() && disallowed.is_empty() {
+            return self.encode_ordinary_into(text, out);
+        }
+        let mut start = 0;
+        let mut pos = 0;
+        while let Some(m) = re.find_at(text, pos) {
+            let s = m.as_str();
+            if allowed.contains(s) {
+                self.encode_ordinary_into(&text[start..m.start()], out)?;
+                // Every matched string is one of our specials (the regex is built from them).
+                let id = self.specials.iter().find(|x| x.0 == s).map(|x| x.1);
+                out.extend(id);
+                start = m.end();
+                pos = m.end();
+            } else if disallowed.contains(s) {
+                return Err(CoreError::Tokenizer(format!(
+                    "text contains the special token {s:?} at byte {} but it is not allowed: \
+                     pass allowed_special={{{s:?}}} (or \"all\") to encode it as a special token, \
+                     or disallowed_special=() to encode it as plain text",
+                    m.start()
+                )));
+            } else {
+                // Not special for this call: retry one char later (overlapping specials).
+                pos = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        self.encode_ordinary_into(&text[start..], out)
+    }
+
+    /// Encodes many texts in parallel on `threads` threads (None: rayon's default pool).
+    pub fn encode_batch(
+        &self,
+        texts: &[&str],
+        allowed: &SpecialSet,
+        disallowed: &SpecialSet,
+        threads: Option<usize>,
+    ) -> CoreResult<Vec<Vec<Rank>>> {
+        let work = || {
+            texts
+                .par_iter()
+                .with_min_len(1)
+                .map(|t| self.encode(t, allowed, disallowed))
+                .collect::<CoreResult<Vec<_>>>()
+        };
+        run_in_pool(threads, work)
+    }
+
+    /// Encodes many texts in parallel into one id vector (text order kept), with `eot`
+    /// appended after each text if given: the shard path, without per-text vectors.
+    pub fn encode_concat(
+        &self,
+        texts: &[&str],
+        allowed: &SpecialSet,
+        disallowed: &SpecialSet,
+        eot: Option<Rank>,
+        threads: Option<usize>,
+    ) -> CoreResult<Vec<Rank>> {
+        // Chunks of texts of about 1 MB each keep threads busy and the copies few.
+        let mut chunks: Vec<&[&str]> = Vec::new();
+        let mut start = 0;
+        let mut size = 0;
+        for (i, t) in texts.iter().enumerate() {
+            size += t.len();
+            if size >= 1 << 20 {
+                chunks.push(&texts[start..=i]);
+                start = i + 1;
+                size = 0;
+            }
+        }
+        if start < texts.len() {
+            chunks.push(&texts[start..]);
+        }
+        let work = || {
+            chunks
+                .par_iter()
+                .map(|chunk| {
+                    let bytes: usize = chunk.iter().map(|t| t.len()).sum();
+                    let mut out = Vec::with_capacity(bytes / 3 + chunk.len());
+                    for t in chunk.iter() {
+                        self.encode_into(t, allowed, disallowed, &mut out)?;
+                        out.extend(eot);
+                    }
+                    Ok(out)
+                })
+                .collect::<CoreResult<Vec<Vec<Rank>>>>()
+        };
+        let parts = run_in_pool(threads, work)?;
+        Ok(parts.concat())
+    }
+
+    /// Encodes one piece (a pre-token) and appends its ids.
+    #[inline]
+    fn encode_piece(&self, piece: &[u8], out: &mut Vec<Rank>) {
+        if piece.len() == 1 {
+            out.push(self.byte_rank[piece[0] as usize]);
+            return;
+        }
+        if let Some(&r) = self.encoder.get(piece) {
+            out.push(r);
+            return;
+        }
+        if piece.len() <= HEAP_THRESHOLD {
+            self.merge_small(piece, out);
+        } else {
+            self.merge_heap(piece, out);
+        }
+    }
+
+    #[inline(always)]
+    fn rank(&self, bytes: &[u8]) -> Rank {
+        if bytes.len() == 1 {
+            return self.byte_rank[bytes[0] as usize];
+        }
+        self.encoder.get(bytes).copied().unwrap_or(Rank::MAX)
+    }
+
+    /// tiktoken's merge loop: `parts[i] = (start, rank of the pair starting at part i)`.
+    fn merge_small(&self, piece: &[u8], out: &mut Vec<Rank>) {
+        let n = piece.len();
+        let mut parts: Vec<(usize, Rank)> = Vec::with_capacity(n + 1);
+        for i in 0..n - 1 {
+            parts.push((i, self.rank(&piece[i..i + 2])));
+        }
+        parts.push((n - 1, Rank::MAX));
+        parts.push((n, Rank::MAX));
+        let pair_rank = |parts: &[(usize, Rank)], i: usize| -> Rank {
+            if i + 3 < parts.len() {
+                self.rank(&piece[parts[i].0..parts[i + 3].0])
+            } else {
+                Rank::MAX
+            }
+        };
+        while parts.len() > 2 {
+            let mut best = (Rank::MAX, 0);
+            for (i, p) in parts[..parts.len() - 1].iter().enumerate() {
+                if p.1 < best.0 {
+                    best = (p.1, i);
+                }
+            }
+            if best.0 == Rank::MAX {
+                break;
+            }
+            let i = best.1;
+            if i > 0 {
+                parts[i - 1].1 = pair_rank(&parts, i - 1);
+            }
+            parts[i].1 = pair_rank(&parts, i);
+            parts.remove(i + 1);
+        }
+        for w in parts.windows(2) {
+            out.push(self.rank(&piece[w[0].0..w[1].0]));
+        }
+    }
+
+    /// Linked-list + heap merge for long pieces: O(n log n); same result as `merge_small`
+    /// because the heap pops the lowest (rank, start), i.e. the leftmost lowest-rank pair.
+    fn merge_heap(&self, piece: &[u8], out: &mut Vec<Rank>) {
+        let n = piece.len();
+        // next[i]: start of the part after the part starting at i (n at the end);
+        // prev[i]: start of the part before; alive[i]: a part starts at i.
+        let mut next: Vec<usize> = (1..=n).collect();
+        let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
+        let mut alive = vec![true; n];
+        let mut heap: BinaryHeap<Reverse<(Rank, usize, usize)>> = BinaryHeap::with_capacity(n);
+        for i in 0..n - 1 {
+            let r = self.rank(&piece[i..i + 2]);
+            if r != Rank::MAX {
+                heap.push(Reverse((r, i, i + 2)));
+            }
+        }
+        while let Some(Reverse((_, i, end))) = heap.pop() {
+            if !alive[i] {
+                continue;
+            }
+            let j = next[i];
+            if j >= n || next[j] != end {
+                continue;
+            }
+            alive[j] = false;
+            next[i] = end;
+            if end < n {
+                prev[end] = i;
+                let e2 = next[end];
+                let r = self.rank(&piece[i..e2]);
+                if r != Rank::MAX {
+                    heap.push(Reverse((r, i, e2)));
+                }
+            }
+            if i > 0 {
+                let p = prev[i];
+                let r = self.rank(&piece[p..end]);
+                if r != Rank::MAX {
+                    heap.push(Reverse((r, p, end)));
+                }
+            }
+        }
+        let mut i = 0;
+        while i < n {
+            out.push(self.rank(&piece[i..next[i]]));
+            i = next[i];
+        }
+    }
+
+    /// The two tokens whose merge makes `bytes` (rank `rank`): BPE on `bytes` restricted to
+    /// ranks below `rank`; None if that does not end in exactly two tokens.
+    pub fn merge_split<'a>(&self, bytes: &'a [u8], rank: Rank) -> Option<(&'a [u8], &'a [u8])> {
+        let mut bounds: Vec<usize> = (0..=bytes.len()).collect();
+        loop {
+            let mut best: Option<(Rank, usize)> = None;
+            for i in 0..bounds.len().saturating_sub(2) {
+                let r = self.rank(&bytes[bounds[i]..bounds[i + 2]]);
+                if r < rank && best.is_none_or(|b| r < b.0) {
+                    best = Some((r, i));
+                }
+            }
+            match best {
+                Some((_, i)) => {
+                    bounds.remove(i + 1);
+                }
+                None => break,
+            }
+        }
+        (bounds.len() == 3).then(|| (&bytes[..bounds[1]], &bytes[bounds[1]..]))
+    }
+
+    /// The bytes of a sequence of ids; an unknown id is an error naming it and its index.
+    pub fn decode_bytes(&self, ids: &[Rank]) -> CoreResult<Vec<u8>> {
+        let mut out = Vec::with_capacity(ids.len() * 4);
+        for (k, &id) in ids.iter().enumerate() {
+            match self.token_bytes(id) {
+                Some(b) => out.extend_from_slice(b),
+                None => {
+                    return Err(CoreError::Tokenizer(format!(
+                        "token id {id} (at index {k}) is not in the vocabulary (n_vocab {})",
+                        self.n_vocab()
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Decodes to a string; invalid UTF-8 (a token sequence cut mid-character) becomes U+FFFD,
+    /// as in tiktoken's `decode(errors="replace")`.
+    pub fn decode(&self, ids: &[Rank]) -> CoreResult<String> {
+        let bytes = self.decode_bytes(ids)?;
+        Ok(match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
+    }
+}
+
+/// Runs `work` in a rayon pool of `threads` threads (None: the global pool).
+pub fn run_in_pool<T: Send>(
+    threads: Option<usize>,
+    work: impl FnOnce() -> CoreResult<T> + Send,
+) -> CoreResult<T> {
+    match threads {
+        None => work(),
+        Some(0) => Err(CoreError::InvalidArgument(
+            "num_threads must be >= 1 (or None for all cores)".into(),
+        )),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| CoreError::InvalidArgument(format!("cannot start {n} threads: {e}")))?
+            .install(work),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A small vocabulary: all bytes, then a few merges.
+    fn toy() -> Bpe {
+        let mut ranks: Vec<(Vec<u8>, Rank)> = (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+        for (i, t) in ["ab", "bc", "abc", "aa", "aaaa", " a", "hello", " world"]
+            .iter()
+            .enumerate()
+        {
+            ranks.push((t.as_bytes().to_vec(), 256 + i as Rank));
+        }
+        Bpe::new(ranks, vec![("<|eot|>".into(), 300)], "cl100k_base").unwrap()
+    }
+
+    /// Naive oracle: repeatedly merge the leftmost lowest-rank pair.
+    fn naive(bpe: &Bpe, piece: &[u8]) -> Vec<Rank> {
+        let mut parts: Vec<Vec<u8>> = piece.iter().map(|&b| vec![b]).collect();
+        loop {
+            let mut best: Option<(Rank, usize)> = None;
+            for i in 0..parts.len().saturating_sub(1) {
+                let cat = [parts[i].clone(), parts[i + 1].clone()].concat();
+                if let Some(r) = bpe.rank_of(&cat) {
+                    if best.is_none_or(|b| r < b.0) {
+                        best = Some((r, i));
+                    }
+                }
+            }
+            let Some((_, i)) = best else { break };
+            let right = parts.remove(i + 1);
+            parts[i].extend(right);
+        }
+        parts.iter().map(|p| bpe.rank_of(p).unwrap()).collect()
+    }
+
+    #[test]
+    fn merges_and_specials() {
+        let t = toy();
+        assert_eq!(t.encode_ordinary("abc").unwrap(), vec![258]);
+        assert_eq!(t.encode_ordinary("aaaaa").unwrap(), vec![260, 97]);
+        let ids = t
+            .encode("a<|eot|>b", &SpecialSet::All, &SpecialSet::None)
+            .unwrap();
+        assert_eq!(ids, vec![97, 300, 98]);
+        let err = t
+            .encode("a<|eot|>b", &SpecialSet::None, &SpecialSet::All)
+            .unwrap_err();
+        assert!(err.to_string().contains("at byte 1"), "{err}");
+        let plain = t
+            .encode("a<|eot|>b", &SpecialSet::None, &SpecialSet::None)
+            .unwrap();
+        assert_eq!(plain, t.encode_ordinary("a<|eot|>b").unwrap());
+        assert_eq!(t.decode_bytes(&[300, 97]).unwrap(), b"<|eot|>a");
+        assert!(t.decode_bytes(&[299]).is_err());
+        assert_eq!(t.n_vocab(), 301);
+    }
+
+    #[test]
+    fn bad_vocabularies() {
+        let no_bytes = vec![(b"ab".to_vec(), 0)];
+        assert!(Bpe::new(no_bytes, vec![], "r50k_base").is_err());
+        let mut dup: Vec<(Vec<u8>, Rank)> = (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+        dup.push((b"a".to_vec(), 256));
+        assert!(Bpe::new(dup, vec![], "r50k_base").is_err());
+    }
+
+    #[test]
+    fn heap_equals_small() {
+        let t = toy();
+        let piece = "abcaaaabcabaaa".repeat(40);
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        t.merge_small(piece.as_bytes(), &mut a);
+        t.merge_heap(piece.as_bytes(), &mut b);
+        assert_eq!(a, b);
+        assert_eq!(a, naive(&t, piece.as_bytes()));
+    }
+
+    proptest! {
+        #[test]
+        fn merges_equal_naive(s in "[abc ]{1,40}") {
+            let t = toy();
+            let mut a = Vec::new();
+            let mut b = Vec::new();
+            t.merge_small(s.as_bytes(), &mut a);
+            t.merge_heap(s.as_bytes(), &mut b);
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(a, naive(&t, s.as_bytes()));
+        }
+
+        #[test]
+        fn never_panics_and_round_trips(s in "\\PC{0,60}") {
+            let t = toy();
+            let ids = t.encode(&s, &SpecialSet::All, &SpecialSet::None).unwrap();
+            prop_assert_eq!(t.decode_bytes(&ids).unwrap(), s.as_bytes());
+        }
+    }
+}
