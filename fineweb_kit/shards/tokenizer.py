@@ -53,7 +53,7 @@ class ShardTokenizer:
     def __init__(
         self,
         name: str,
-        encode_batch: Callable[[list[str]], list[Sequence[int] | np.ndarray]],
+        encode_flat: Callable[[list[str]], tuple[np.ndarray, np.ndarray]],
         decode: Callable[[list[int]], str],
         n_vocab: int,
         eot_token: int | None,
@@ -62,7 +62,7 @@ class ShardTokenizer:
         if len(fingerprint) != 32:
             raise TokenizerError(f"{name}: fingerprint must be 32 bytes, got {len(fingerprint)}")
         self.name = name
-        self._encode_batch = encode_batch
+        self._encode_flat = encode_flat
         self._decode = decode
         self.n_vocab = n_vocab
         self.eot_token = eot_token
@@ -74,15 +74,7 @@ class ShardTokenizer:
 
     def encode_batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Ids of all texts, concatenated, and each text's exclusive end in them."""
-        encoded = self._encode_batch(texts)
-        lengths = np.fromiter((len(e) for e in encoded), dtype=np.uint64, count=len(encoded))
-        ends = np.cumsum(lengths, dtype=np.uint64)
-        flat = (
-            np.concatenate([np.asarray(e, dtype=np.uint32) for e in encoded])
-            if encoded
-            else np.zeros(0, np.uint32)
-        )
-        return flat.astype(np.uint32, copy=False), ends
+        return self._encode_flat(texts)
 
     def encode(self, text: str) -> np.ndarray:
         return self.encode_batch([text])[0]
@@ -92,20 +84,39 @@ class ShardTokenizer:
 
 
 def from_fineweb_kit(tok: Any, name: str) -> ShardTokenizer:
-    """Wraps a ``fineweb_kit.tokenizer.Tokenizer``."""
+    """Wraps a ``fineweb_kit.tokenizer.Tokenizer``.
+
+    Encoding goes through ``encode_to_numpy`` (one Rust call per batch, GIL released, flat
+    uint32 ids): the end-of-text id is appended after each text to find the document ends and
+    removed again (special-token strings in the text are encoded as plain text, so that id
+    occurs nowhere else); the shard writer then adds the boundary token where configured.
+    """
     fp = getattr(tok, "fingerprint", None)
     fp = fp() if callable(fp) else fp
     if isinstance(fp, str):
         fp = bytes.fromhex(fp)
     if fp is None:
-        fp = canonical_fingerprint(
-            lambda i: tok.decode_bytes([i]) if hasattr(tok, "decode_bytes") else None,
-            tok.n_vocab,
-            getattr(tok, "pattern", ""),
-            dict(getattr(tok, "special_tokens", {}) or {}),
-        )
-    encode_batch = tok.encode_batch
-    return ShardTokenizer(name, encode_batch, tok.decode, tok.n_vocab, tok.eot_token, fp)
+        by_id = {r: b for b, r in tok.mergeable_ranks().items()}
+        fp = canonical_fingerprint(by_id.get, tok.n_vocab, tok.pattern, tok.special_tokens)
+    eot = tok.special_tokens.get("<|endoftext|>", min(tok.special_tokens.values(), default=None))
+
+    def encode_flat(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if eot is None:
+            return _flatten(tok.encode_batch(texts, disallowed_special=()))
+        flat = tok.encode_to_numpy(texts, append_eot=True, disallowed_special=())
+        stops = np.flatnonzero(flat == eot)
+        ends = (stops - np.arange(len(stops))).astype(np.uint64)
+        return np.delete(flat, stops), ends
+
+    return ShardTokenizer(name, encode_flat, tok.decode, tok.n_vocab, eot, fp)
+
+
+def _flatten(encoded: list[Sequence[int] | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.fromiter((len(e) for e in encoded), dtype=np.uint64, count=len(encoded))
+    if not encoded:
+        return np.zeros(0, np.uint32), lengths
+    flat = np.concatenate([np.asarray(e, dtype=np.uint32) for e in encoded])
+    return flat.astype(np.uint32, copy=False), np.cumsum(lengths, dtype=np.uint64)
 
 
 def from_tiktoken(enc: Any) -> ShardTokenizer:
@@ -114,7 +125,7 @@ def from_tiktoken(enc: Any) -> ShardTokenizer:
     fp = canonical_fingerprint(by_id.get, enc.n_vocab, enc._pat_str, dict(enc._special_tokens))
     return ShardTokenizer(
         f"tiktoken:{enc.name}",
-        lambda texts: enc.encode_ordinary_batch(texts, num_threads=1),
+        lambda texts: _flatten(enc.encode_ordinary_batch(texts, num_threads=1)),
         enc.decode,
         enc.n_vocab,
         enc.eot_token,
@@ -127,8 +138,8 @@ def byte_tokenizer() -> ShardTokenizer:
     specials = {"<|endoftext|>": 256}
     fp = canonical_fingerprint(lambda i: bytes([i]), 257, "", specials)
 
-    def encode(texts: list[str]) -> list[np.ndarray]:
-        return [np.frombuffer(t.encode("utf-8"), dtype=np.uint8) for t in texts]
+    def encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return _flatten([np.frombuffer(t.encode("utf-8"), dtype=np.uint8) for t in texts])
 
     def decode(ids: list[int]) -> str:
         return bytes(i for i in ids if i < 256).decode("utf-8", errors="replace")
@@ -157,11 +168,27 @@ def load_tokenizer(spec: str) -> ShardTokenizer:
     path = Path(spec)
     if not path.is_file():
         raise ConfigError(f"tokenizer file {spec!r} not found")
-    try:
-        from fineweb_kit.tokenizer import Tokenizer  # type: ignore[attr-defined]
-    except ImportError as e:
-        raise ConfigError(
-            f"tokenizer {spec!r}: fineweb_kit.tokenizer is not available in this build"
-        ) from e
-    tok = Tokenizer.from_tiktoken(str(path)) if path.suffix == ".tiktoken" else Tokenizer.load(path)
+    from fineweb_kit.tokenizer import PATTERN_NAMES, Tokenizer
+
+    if path.suffix == ".tiktoken":
+        if path.stem not in PATTERN_NAMES:
+            raise ConfigError(
+                f"tokenizer {spec!r}: a rank file must be named after its encoding "
+                f"({', '.join(PATTERN_NAMES)}) so its pattern and special tokens are known; "
+                "or save a fineweb-kit tokenizer file with Tokenizer.save"
+            )
+        tok = Tokenizer.from_tiktoken(path, path.stem)
+    elif path.name.endswith("tokenizer.json") and _is_hf(path):
+        tok = Tokenizer.from_hf(path)
+    else:
+        tok = Tokenizer.load(path)
     return from_fineweb_kit(tok, path.name)
+
+
+def _is_hf(path: Path) -> bool:
+    import json
+
+    try:
+        return "model" in json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False

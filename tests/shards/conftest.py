@@ -42,7 +42,8 @@ def r50k(tiktoken_cache):
 
 @pytest.fixture(scope="session")
 def tokenized(tmp_path_factory, r50k):
-    """cc-docs (600 real documents, 3 files) through JsonlReader -> Tokenize, 2 tasks."""
+    """cc-docs (600 real documents, 3 files) through JsonlReader -> Tokenize (our encoder on
+    the r50k_base rank file), 2 tasks."""
     tmp = tmp_path_factory.mktemp("tokenize")
     split_cc_docs(tmp / "in", 3, limit=600)
     cfg = {
@@ -57,7 +58,7 @@ def tokenized(tmp_path_factory, r50k):
                     {
                         "type": "Tokenize",
                         "output_folder": "shards",
-                        "tokenizer": "tiktoken:r50k_base",
+                        "tokenizer": str(SHARED_DATA / "tokenizer-ref" / "r50k_base.tiktoken"),
                         "max_tokens_per_shard": SHARD_TOKENS,
                     },
                 ],
@@ -70,3 +71,11 @@ def tokenized(tmp_path_factory, r50k):
         with gzip.open(path, "rt", encoding="utf-8") as f:
             inputs[path.name] = [json.loads(line)["text"] for line in f]
     return tmp / "out" / "shards", inputs
+
+
+@pytest.fixture(scope="session")
+def r50k_ours():
+    """fineweb-kit's own encoder over the shared r50k_base rank file."""
+    from fineweb_kit.shards.tokenizer import load_tokenizer
+
+    return load_tokenizer(str(SHARED_DATA / "tokenizer-ref" / "r50k_base.tiktoken"))

@@ -13,7 +13,12 @@ from fineweb_kit.shards.merge import merge_shards
 from tests.shards.conftest import SHARD_TOKENS
 
 
-def test_round_trip_equals_tokenizer_encoding(tokenized, r50k):
+def test_fingerprint_is_the_same_for_ours_and_tiktoken(r50k, r50k_ours):
+    assert r50k_ours.fingerprint == r50k.fingerprint
+    assert r50k_ours.n_vocab == r50k.n_vocab and r50k_ours.eot_token == r50k.eot_token == 50256
+
+
+def test_round_trip_equals_tokenizer_encoding(tokenized, r50k, r50k_ours):
     folder, inputs = tokenized
     shards = list_shards(str(folder))
     assert not list(folder.glob(".*.tmp"))
@@ -24,7 +29,8 @@ def test_round_trip_equals_tokenizer_encoding(tokenized, r50k):
         assert len(docs) == len(texts)
         for text, ids in zip(texts, docs, strict=True):
             assert ids[-1] == r50k.eot_token
-            assert ids[:-1].tolist() == r50k.encode(text).tolist()
+            assert ids[:-1].tolist() == r50k.encode(text).tolist()  # tiktoken, the oracle
+            assert ids[:-1].tolist() == r50k_ours.encode(text).tolist()
             assert r50k.decode(ids[:-1]) == text
         for p in parts[:-1]:
             s = Shard(p)
@@ -133,3 +139,11 @@ def test_merge_keeps_every_document_once(tokenized, tmp_path):
     assert [open(p, "rb").read() for p in again.outputs] == [
         open(p, "rb").read() for p in res.outputs
     ]
+
+
+def test_batch_encoding_keeps_special_strings_as_text_and_empty_documents(r50k, r50k_ours):
+    texts = ["a <|endoftext|> b", "", "naïve café", ""]
+    flat, ends = r50k_ours.encode_batch(texts)
+    ref_flat, ref_ends = r50k.encode_batch(texts)
+    assert flat.tolist() == ref_flat.tolist() and ends.tolist() == ref_ends.tolist()
+    assert ends[0] == ends[1] and 50256 not in flat.tolist()
