@@ -83,13 +83,14 @@ class ShardTokenizer:
         return self._decode([int(i) for i in ids])
 
 
-def from_fineweb_kit(tok: Any, name: str) -> ShardTokenizer:
+def from_fineweb_kit(tok: Any, name: str, num_threads: int | None = 1) -> ShardTokenizer:
     """Wraps a ``fineweb_kit.tokenizer.Tokenizer``.
 
     Encoding goes through ``encode_to_numpy`` (one Rust call per batch, GIL released, flat
     uint32 ids): the end-of-text id is appended after each text to find the document ends and
     removed again (special-token strings in the text are encoded as plain text, so that id
     occurs nowhere else); the shard writer then adds the boundary token where configured.
+    ``num_threads``: encoder threads per batch (``None``: all cores).
     """
     fp = getattr(tok, "fingerprint", None)
     fp = fp() if callable(fp) else fp
@@ -102,8 +103,10 @@ def from_fineweb_kit(tok: Any, name: str) -> ShardTokenizer:
 
     def encode_flat(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         if eot is None:
-            return _flatten(tok.encode_batch(texts, disallowed_special=()))
-        flat = tok.encode_to_numpy(texts, append_eot=True, disallowed_special=())
+            return _flatten(tok.encode_batch(texts, disallowed_special=(), num_threads=num_threads))
+        flat = tok.encode_to_numpy(
+            texts, append_eot=True, disallowed_special=(), num_threads=num_threads
+        )
         stops = np.flatnonzero(flat == eot)
         ends = (stops - np.arange(len(stops))).astype(np.uint64)
         return np.delete(flat, stops), ends
@@ -147,7 +150,7 @@ def byte_tokenizer() -> ShardTokenizer:
     return ShardTokenizer("bytes", encode, decode, 257, 256, fp)
 
 
-def load_tokenizer(spec: str) -> ShardTokenizer:
+def load_tokenizer(spec: str, num_threads: int | None = 1) -> ShardTokenizer:
     """A tokenizer from a config string.
 
     - a path to a fineweb-kit tokenizer file (``Tokenizer.load``) or a tiktoken rank file
@@ -156,6 +159,9 @@ def load_tokenizer(spec: str) -> ShardTokenizer:
       cached rank files), for parity checks;
     - ``bytes``: UTF-8 bytes as ids 0..255 and end-of-text 256 (no merges; for tiny models
       and tests).
+
+    ``num_threads``: encoding threads per batch for fineweb-kit tokenizers (default 1: pipeline
+    parallelism comes from tasks and workers; ``None``: all cores).
     """
     if spec == "bytes":
         return byte_tokenizer()
@@ -182,7 +188,7 @@ def load_tokenizer(spec: str) -> ShardTokenizer:
         tok = Tokenizer.from_hf(path)
     else:
         tok = Tokenizer.load(path)
-    return from_fineweb_kit(tok, path.name)
+    return from_fineweb_kit(tok, path.name, num_threads)
 
 
 def _is_hf(path: Path) -> bool:

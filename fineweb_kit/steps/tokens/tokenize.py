@@ -10,6 +10,8 @@ llm.c's FineWeb shards). Documents are never split across shards. All shards of 
 are renamed into place together when the file completes, so a resumed run never sees half a
 file's shards. The token width (u16/u32) follows the vocabulary size unless ``dtype`` forces
 one; a vocabulary too large for a forced ``u16`` is refused when the step is built.
+``encode_threads`` (default 1) sets the encoder's threads per batch: parallelism normally
+comes from the pipeline's tasks and workers; raise it when running fewer workers than cores.
 
 Datatrove's ``DocumentTokenizer`` is the peer: it writes a flat ``.ds`` token file plus a
 separate ``.ds.index`` of document ends; here both live in one checksummed, self-describing
@@ -44,6 +46,7 @@ class Tokenize(Writer):
         boundary_token: int | None = None,
         max_tokens_per_shard: int = 100_000_000,
         dtype: Literal["u16", "u32"] | None = None,
+        encode_threads: int = 1,
     ) -> None:
         super().__init__(output_folder)
         if not isinstance(tokenizer, str) or not tokenizer:
@@ -53,6 +56,7 @@ class Tokenize(Writer):
         self.boundary_token = boundary_token
         self.max_tokens = check_positive_int("max_tokens_per_shard", max_tokens_per_shard)
         self.dtype = dtype
+        self.encode_threads = check_positive_int("encode_threads", encode_threads)
         self._tok: ShardTokenizer | None = None
         self._set: ShardSetWriter | None = None
         self.format = self._check_format(self.tokenizer)
@@ -61,7 +65,7 @@ class Tokenize(Writer):
     def tokenizer(self) -> ShardTokenizer:
         if self._tok is None:
             try:
-                self._tok = load_tokenizer(self.tokenizer_spec)
+                self._tok = load_tokenizer(self.tokenizer_spec, self.encode_threads)
             except ParamError:
                 raise
             except Exception as e:
