@@ -5,6 +5,7 @@
 
 pub mod bpe;
 pub mod error;
+pub mod shards;
 pub mod text;
 
 pub use error::{CoreError, CoreResult};
