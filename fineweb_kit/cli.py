@@ -9,7 +9,7 @@ import sys
 from fineweb_kit.exceptions import ConfigError, FinewebKitError
 
 # name -> module under fineweb_kit.commands exposing add_parser(sub) and run(args) -> int
-COMMANDS = ("run", "validate", "steps", "report", "status", "tokenizer")
+COMMANDS = ("run", "validate", "steps", "report", "status", "tokenizer", "classifier")
 
 
 def build_parser() -> argparse.ArgumentParser:
