@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ import numpy as np
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import InputError
 from fineweb_kit.executors.state import RunFolder
-from fineweb_kit.io.files import atomic_write, open_text
+from fineweb_kit.io.files import open_text
 from fineweb_kit.steps.base import Filter, TaskContext
 from fineweb_kit.steps.classifiers.score_filter import read_score
 from fineweb_kit.steps.params import ParamError, check_range
@@ -140,8 +141,7 @@ class TopFractionFilter(Filter):
         cache = folder.stage_dir(ctx.stage) / "top_fraction.json"
         self.cut = self._cached_cut(cache) or compute_cut(self._files, self.key, self.fraction)
         if not cache.is_file():
-            with atomic_write(cache) as f:
-                json.dump(self.cut, f)
+            _write_shared(cache, self.cut)
         ctx.log.info(
             "TopFractionFilter: keep %d of %d documents; cut-off %s=%s (file %d, doc %d)",
             self.cut["k"],
@@ -194,3 +194,11 @@ class TopFractionFilter(Filter):
 
 def _no_inputs(stage: str) -> list[str]:
     raise InputError(f"stage {stage}: its input list was not recorded before TopFractionFilter ran")
+
+
+def _write_shared(path: Path, data: dict[str, Any]) -> None:
+    """Atomic write that concurrent tasks may race on: each writes its own temporary file, and
+    the last rename wins (every task computes the same cut)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
