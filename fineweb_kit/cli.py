@@ -19,6 +19,7 @@ COMMANDS = (
     "shards",
     "train",
     "sample",
+    "classifier",
 )
 
 

@@ -1,0 +1,1 @@
+"""Model-based quality steps: scorers that annotate documents, filters that keep by score."""
