@@ -7,7 +7,9 @@
 //! whitespace, lengths in code points.
 
 use super::chars::{is_dt_punct, is_terminal_punct, py_isalpha, py_isspace, py_linebreak};
-use super::repetition::{char_len, dup_ngram_chars, find_duplicates, top_ngram_chars, WordIds};
+use super::repetition::{
+    char_len, dup_ngram_chars, find_duplicates, top_ngram_chars, ConcatHashes, WordIds,
+};
 use super::words::{self, Token};
 use crate::error::{CoreError, CoreResult};
 use rayon::prelude::*;
@@ -194,16 +196,9 @@ pub fn analyse(text: &str, config: &AnalysisConfig) -> DocStats {
     (s.dup_lines, s.dup_line_chars) = find_duplicates(lines);
 
     let ids = WordIds::new(&words);
-    s.top_ngram_chars = config
-        .top_ngrams
-        .iter()
-        .map(|&n| top_ngram_chars(&ids, n))
-        .collect();
-    s.dup_ngram_chars = config
-        .dup_ngrams
-        .iter()
-        .map(|&n| dup_ngram_chars(&words, &ids, n))
-        .collect();
+    let hashes = ConcatHashes::new(&words);
+    s.top_ngram_chars = top_ngram_chars(&hashes, &ids, &config.top_ngrams);
+    s.dup_ngram_chars = dup_ngram_chars(&hashes, &ids, &config.dup_ngrams);
 
     let stop: FxHashSet<&str> = config.stop_words.iter().map(String::as_str).collect();
     let mut found: FxHashSet<&str> = FxHashSet::default();
