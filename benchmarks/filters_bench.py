@@ -53,7 +53,11 @@ from fineweb_kit.text import analyse_texts  # noqa: E402
 
 NAMES = ("GopherRepetitionFilter", "GopherQualityFilter", "C4QualityFilter", "FineWebQualityFilter")
 OURS = dict(
-    zip(NAMES, (GopherRepetitionFilter, GopherQualityFilter, C4QualityFilter, FineWebQualityFilter))
+    zip(
+        NAMES,
+        (GopherRepetitionFilter, GopherQualityFilter, C4QualityFilter, FineWebQualityFilter),
+        strict=True,
+    )
 )
 
 
