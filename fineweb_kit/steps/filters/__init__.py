@@ -1,1 +1,1 @@
-"""Filters: steps that keep or drop documents, with a reason per drop."""
+"""Filters: steps that keep or drop documents, counting ``dropped_<reason>``."""
