@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 
 mod bpe;
 mod error;
+mod minhash;
 mod text;
 
 #[pymodule]
@@ -16,5 +17,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error::register(m)?;
     bpe::register(m)?;
     text::register(m)?;
+    minhash::register(m)?;
     Ok(())
 }

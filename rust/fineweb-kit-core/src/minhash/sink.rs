@@ -16,6 +16,7 @@ use super::signature::signature;
 use super::MinhashConfig;
 use crate::dedup::{doc_id, Kind, RecordWriter};
 use crate::error::{CoreError, CoreResult};
+use crate::text::{simplify_text, words};
 
 /// Documents longer than this (bytes) are counted as huge; they are signed like any other.
 pub const HUGE_DOC_BYTES: usize = 1 << 20;
@@ -101,19 +102,18 @@ impl SignatureSink {
         })
     }
 
-    /// Signs a batch of documents (in parallel) with `words` as the tokeniser.
-    pub fn add<F>(&mut self, texts: &[&str], words: F) -> CoreResult<()>
-    where
-        F: Fn(&str) -> Vec<String> + Sync,
-    {
+    /// Signs a batch of documents in parallel. Words: datatrove's `simplify_text`, then the
+    /// spaCy-compatible word tokeniser of [`crate::text`] (what FineWeb's MinHash hashes).
+    pub fn add<S: AsRef<str> + Sync>(&mut self, texts: &[S]) -> CoreResult<()> {
         let cfg_arc = Arc::clone(&self.cfg);
         let cfg = &*cfg_arc;
         let n = cfg.num_hashes();
         let results: Vec<(u64, usize, Option<Vec<u64>>)> = texts
             .par_iter()
             .map_init(Vec::new, |scratch, text| {
-                let ws = words(text);
-                let refs: Vec<&str> = ws.iter().map(String::as_str).collect();
+                let text = text.as_ref();
+                let simple = simplify_text(text);
+                let refs = words(&simple);
                 let mut sig = vec![0u64; n];
                 let ok = signature(&refs, cfg, scratch, &mut sig);
                 (xxh3_64(text.as_bytes()), refs.len(), ok.then_some(sig))
@@ -121,6 +121,7 @@ impl SignatureSink {
             .collect();
         let per = cfg.hashes_per_bucket;
         for ((hash, nwords, sig), text) in results.into_iter().zip(texts) {
+            let text = text.as_ref();
             let doc = self.doc_hashes.len();
             let doc = u32::try_from(doc).map_err(|_| {
                 CoreError::InvalidArgument(format!("{}: more than 2^32 documents", self.input))
