@@ -22,11 +22,16 @@ from tests.conftest import SHARED_DATA
 CHANGE_FRACTIONS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3)
 
 
-def real_docs() -> list[dict]:
+def real_docs(max_chars: int | None = None) -> list[dict]:
+    """Every cc-docs document, texts cut to ``max_chars`` (at a space) if given."""
     docs = []
     for path in sorted((SHARED_DATA / "cc-docs").glob("*.jsonl.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as f:
             docs.extend(json.loads(line) for line in f)
+    if max_chars:
+        for d in docs:
+            if len(d["text"]) > max_chars:
+                d["text"] = d["text"][:max_chars].rsplit(" ", 1)[0]
     return docs
 
 
@@ -38,9 +43,11 @@ def mutate(text: str, fraction: float, vocab: list[str], rng: random.Random) -> 
     return " ".join(words)
 
 
-def build_corpus(n_planted: int = 420, n_boiler: int = 60, seed: int = 0) -> list[dict]:
+def build_corpus(
+    n_planted: int = 420, n_boiler: int = 60, seed: int = 0, max_chars: int | None = 1500
+) -> list[dict]:
     rng = random.Random(seed)
-    docs = real_docs()
+    docs = real_docs(max_chars)
     vocab = sorted({w for d in docs[:300] for w in d["text"].split() if w.isalpha()})
     long_docs = [d for d in docs if len(d["text"].split()) >= 80]
     out = [dict(d, kind="real") for d in docs]
@@ -48,7 +55,8 @@ def build_corpus(n_planted: int = 420, n_boiler: int = 60, seed: int = 0) -> lis
         f = CHANGE_FRACTIONS[i % len(CHANGE_FRACTIONS)]
         text = mutate(d["text"], f, vocab, rng)
         out.append({"id": f"planted-{i}", "text": text, "kind": f"planted-{f}", "of": d["id"]})
-    boiler_src = max((d for d in docs if d.get("source", "").startswith("wet")), key=lambda d: len(d["text"]))
+    wet = [d for d in real_docs() if d.get("source", "").startswith("wet")]
+    boiler_src = max(wet, key=lambda d: len(d["text"]))
     boiler = " ".join(boiler_src["text"].split()[:400])
     for i, d in enumerate(rng.sample(long_docs, n_boiler)):
         body = " ".join(d["text"].split()[: rng.randint(10, 60)])

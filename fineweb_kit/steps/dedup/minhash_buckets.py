@@ -20,7 +20,7 @@ from typing import Any
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.dedup.minhash_config import MinhashSettings, check_config
 from fineweb_kit.steps.dedup.units import UnitStep
-from fineweb_kit.steps.params import check_positive_int
+from fineweb_kit.steps.params import check_range
 
 
 class MinhashBuckets(UnitStep):
@@ -32,12 +32,12 @@ class MinhashBuckets(UnitStep):
         self,
         folder: str = "minhash",
         config: dict[str, Any] | None = None,
-        memory_budget_mb: int = 512,
+        memory_budget_mb: float = 512,
     ) -> None:
         super().__init__()
         self.folder = folder
         self.settings = MinhashSettings.from_config(config)
-        self.budget = check_positive_int("memory_budget_mb", memory_budget_mb) << 20
+        self.budget = int(check_range("memory_budget_mb", memory_budget_mb, 0.1, 1e6) * (1 << 20))
 
     def list_units(self, output_root: Path) -> list[str]:
         return [f"bucket_{b:03d}" for b in range(self.settings.num_buckets)]

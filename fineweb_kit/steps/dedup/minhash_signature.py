@@ -28,7 +28,7 @@ from typing import Any
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import PipelineStep, TaskContext
 from fineweb_kit.steps.dedup.minhash_config import MinhashSettings, file_index, record_config
-from fineweb_kit.steps.params import check_positive_int
+from fineweb_kit.steps.params import check_range
 
 
 class MinhashSignature(PipelineStep):
@@ -41,13 +41,13 @@ class MinhashSignature(PipelineStep):
         self,
         folder: str = "minhash",
         config: dict[str, Any] | None = None,
-        memory_budget_mb: int = 512,
+        memory_budget_mb: float = 512,
         pass_through: bool = False,
     ) -> None:
         super().__init__()
         self.folder = folder
         self.settings = MinhashSettings.from_config(config)
-        self.budget = check_positive_int("memory_budget_mb", memory_budget_mb) << 20
+        self.budget = int(check_range("memory_budget_mb", memory_budget_mb, 0.1, 1e6) * (1 << 20))
         self.pass_through = pass_through
         self._params: Any = None
         self._sink: Any = None

@@ -212,10 +212,12 @@ fn minhash_cluster<'py>(
     pair_files: Vec<PathBuf>,
     out_dir: PathBuf,
     fingerprint: u64,
+    keep: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     guard(|| {
+        let keep = cluster::KeepRule::parse(keep).map_err(to_py)?;
         let st = py
-            .detach(|| cluster::cluster(&pair_files, &out_dir, fingerprint))
+            .detach(|| cluster::cluster(&pair_files, &out_dir, fingerprint, keep))
             .map_err(to_py)?;
         stats_dict(
             py,

@@ -7,7 +7,7 @@ pub mod unionfind;
 
 pub use format::{Kind, RecordReader, RecordWriter};
 pub use merge::{merge_files, MergeSpec, MergeStats};
-pub use unionfind::UnionFind;
+pub use unionfind::{Member, UnionFind};
 
 /// A document's identity across stages: input file index (in the first dedup stage's fixed
 /// input list) in the high 32 bits, document index within that file in the low 32 bits.

@@ -1,17 +1,20 @@
 //! Stage 3: clusters from duplicate pairs, and which document each cluster keeps.
 //!
-//! Rule: a cluster keeps its smallest document id, i.e. the document of the earliest input
-//! file (in the fixed input order of the signature stage) and, within it, the first one read.
-//! All other members are removed. The rule depends only on the cluster, not on the order of
-//! buckets or pairs. (datatrove keeps the root of a union-by-size, which is the smallest id
-//! unless clusters of different sizes merged; the two agree on nearly every document.)
+//! Which document a cluster keeps ([`KeepRule`]), all other members are removed:
+//! - `Datatrove` (default): the root of a union by size, pairs taken bucket by bucket in
+//!   signature order, as datatrove's `MinhashDedupCluster` does, so FineWeb's choices are
+//!   reproduced. Within one bucket this is the smallest document id; when clusters merge,
+//!   the larger one's kept document stays (on a tie, the one of the pair's smaller id).
+//! - `First`: the smallest document id, i.e. the document of the earliest input file (in the
+//!   fixed input order of the signature stage) and within it the first read. It depends only
+//!   on the cluster, not on the order of buckets or pairs.
 //!
 //! Output per input file with duplicates: `NNNNNN.clusters`, one record per clustered document
 //! `[document index, kept document id, cluster number, cluster size]`, sorted by document.
 
 use std::path::{Path, PathBuf};
 
-use crate::dedup::{split_doc_id, Kind, RecordReader, RecordWriter, UnionFind};
+use crate::dedup::{split_doc_id, Kind, Member, RecordReader, RecordWriter, UnionFind};
 use crate::error::{CoreError, CoreResult};
 
 /// Counts of the clustering.
@@ -30,11 +33,40 @@ pub fn clusters_path(dir: &Path, file: u32) -> PathBuf {
     dir.join(format!("{file:06}.clusters"))
 }
 
-/// Reads every pair file, clusters, and writes one cluster file per input file.
+/// Which member of a cluster is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeepRule {
+    Datatrove,
+    First,
+}
+
+impl KeepRule {
+    /// Parses `"datatrove"` or `"first"`.
+    pub fn parse(name: &str) -> CoreResult<Self> {
+        match name {
+            "datatrove" => Ok(KeepRule::Datatrove),
+            "first" => Ok(KeepRule::First),
+            _ => Err(CoreError::InvalidArgument(format!(
+                "keep rule {name:?}: expected \"datatrove\" or \"first\""
+            ))),
+        }
+    }
+
+    fn kept(self, m: &Member) -> u64 {
+        match self {
+            KeepRule::Datatrove => m.root,
+            KeepRule::First => m.min,
+        }
+    }
+}
+
+/// Reads every pair file (in the given order), clusters, and writes one cluster file per
+/// input file.
 pub fn cluster(
     pair_files: &[PathBuf],
     out_dir: &Path,
     fingerprint: u64,
+    keep: KeepRule,
 ) -> CoreResult<ClusterStats> {
     let mut uf = UnionFind::new();
     let mut stats = ClusterStats::default();
@@ -50,7 +82,7 @@ pub fn cluster(
     let members = uf.members();
     drop(uf);
     // cluster numbers follow the kept documents' order; sizes per root
-    let mut roots: Vec<u64> = members.iter().map(|&(_, r)| r).collect();
+    let mut roots: Vec<u64> = members.iter().map(|m| keep.kept(m)).collect();
     roots.sort_unstable();
     let mut sizes: Vec<(u64, u64)> = Vec::new();
     for r in roots {
@@ -69,13 +101,13 @@ pub fn cluster(
     };
     let mut i = 0;
     while i < members.len() {
-        let (file, _) = split_doc_id(members[i].0);
+        let (file, _) = split_doc_id(members[i].id);
         let path = clusters_path(out_dir, file);
         let tmp = path.with_extension("clusters.tmp");
         let meta = format!("{{\"file_index\":{file}}}");
         let mut w = RecordWriter::create(&tmp, Kind::Clusters, fingerprint, 4, &meta)?;
-        while i < members.len() && split_doc_id(members[i].0).0 == file {
-            let (id, root) = members[i];
+        while i < members.len() && split_doc_id(members[i].id).0 == file {
+            let (id, root) = (members[i].id, keep.kept(&members[i]));
             let (number, size) = lookup(root)?;
             if id != root {
                 stats.removed += 1;
@@ -109,7 +141,7 @@ mod tests {
             w.write(&[a, b]).unwrap();
         }
         w.finish().unwrap();
-        let stats = cluster(&[pairs], dir.path(), 3).unwrap();
+        let stats = cluster(&[pairs], dir.path(), 3, KeepRule::First).unwrap();
         assert_eq!((stats.clusters, stats.removed, stats.files), (2, 3, 3));
         let r =
             RecordReader::open(&clusters_path(dir.path(), 1), Kind::Clusters, 3, 4, 1024).unwrap();
