@@ -9,8 +9,12 @@ from tests.pipeline.helpers import cli, read_jsonl_folder, write_pipeline
 
 
 def minhash_pipeline(
-    inputs: Path, output: Path, config: dict[str, Any] | None = None, budget_mb: int = 64,
-    tasks: int = 2, annotate: bool = True,
+    inputs: Path,
+    output: Path,
+    config: dict[str, Any] | None = None,
+    budget_mb: int = 64,
+    tasks: int = 2,
+    annotate: bool = True,
 ) -> dict[str, Any]:
     mh = {"folder": "minhash", "config": dict(config or {})}
     reader = {"type": "JsonlReader", "paths": str(inputs / "*.jsonl.gz")}
@@ -19,17 +23,31 @@ def minhash_pipeline(
         "output": str(output),
         "executor": {"type": "local", "tasks": tasks, "workers": 1},
         "stages": [
-            {"name": "signatures", "steps": [
-                reader, {"type": "MinhashSignature", "memory_budget_mb": budget_mb, **mh}]},
-            {"name": "buckets", "steps": [
-                {"type": "MinhashBuckets", "memory_budget_mb": budget_mb, **mh}]},
+            {
+                "name": "signatures",
+                "steps": [
+                    reader,
+                    {"type": "MinhashSignature", "memory_budget_mb": budget_mb, **mh},
+                ],
+            },
+            {
+                "name": "buckets",
+                "steps": [{"type": "MinhashBuckets", "memory_budget_mb": budget_mb, **mh}],
+            },
             {"name": "cluster", "steps": [{"type": "MinhashCluster", **mh}]},
-            {"name": "filter", "steps": [
-                reader,
-                {"type": "MinhashFilter", "annotate": annotate, **mh,
-                 "exclusion_writer": {"type": "JsonlWriter", "output_folder": "removed"}},
-                {"type": "JsonlWriter", "output_folder": "deduped"},
-            ]},
+            {
+                "name": "filter",
+                "steps": [
+                    reader,
+                    {
+                        "type": "MinhashFilter",
+                        "annotate": annotate,
+                        **mh,
+                        "exclusion_writer": {"type": "JsonlWriter", "output_folder": "removed"},
+                    },
+                    {"type": "JsonlWriter", "output_folder": "deduped"},
+                ],
+            },
         ],
     }
 

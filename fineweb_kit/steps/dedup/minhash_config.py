@@ -57,7 +57,9 @@ class MinhashSettings:
         known = set(cls.__dataclass_fields__)
         for key in config:
             if key not in known:
-                raise ParamError("config", f"unknown key {key!r} (known: {', '.join(sorted(known))})")
+                raise ParamError(
+                    "config", f"unknown key {key!r} (known: {', '.join(sorted(known))})"
+                )
         s = cls(**config)
         for key in ("n_grams", "num_buckets", "hashes_per_bucket"):
             check_positive_int(f"config.{key}", getattr(s, key))
@@ -111,8 +113,10 @@ def check_config(root: Path, fingerprint: int) -> None:
     """Refuses (ConfigError) a MinHash folder missing or written by another configuration."""
     path = root / "config.json"
     if not path.is_file():
-        raise ConfigError(f"{root}: no MinHash signatures here (no config.json); run the "
-                          "MinhashSignature stage first")
+        raise ConfigError(
+            f"{root}: no MinHash signatures here (no config.json); run the "
+            "MinhashSignature stage first"
+        )
     recorded = json.loads(path.read_text())
     if recorded.get("fingerprint") != f"{fingerprint:016x}":
         theirs = {k: v for k, v in recorded.items() if k != "fingerprint"}

@@ -149,12 +149,12 @@ pub(crate) mod tests {
             let set: HashSet<String> = refs.windows(5).map(|w| w.join(" ")).collect();
             prop_assert_eq!(has, !set.is_empty());
             if has {
-                for i in 0..12 {
+                for (i, &got) in sig.iter().enumerate() {
                     let naive = set.iter().map(|s| {
                         let h = shingle_hash(s.as_bytes(), HashFn::Sha1, 64);
                         ((h as u128 * cfg.a[i] as u128 + cfg.b[i] as u128) % (1u128 << 64)) as u64 % MERSENNE
                     }).min().unwrap();
-                    prop_assert_eq!(sig[i], naive);
+                    prop_assert_eq!(got, naive);
                 }
             }
         }
