@@ -37,7 +37,7 @@ class MinhashBuckets(UnitStep):
         super().__init__()
         self.folder = folder
         self.settings = MinhashSettings.from_config(config)
-        self.budget = int(check_range("memory_budget_mb", memory_budget_mb, 0.1, 1e6) * (1 << 20))
+        self.budget = int(check_range("memory_budget_mb", memory_budget_mb, 0.01, 1e6) * (1 << 20))
 
     def list_units(self, output_root: Path) -> list[str]:
         return [f"bucket_{b:03d}" for b in range(self.settings.num_buckets)]

@@ -13,8 +13,8 @@ not used. Bad input, by rule (each counted):
   (``minhash_too_short``): no signature, never a duplicate (as datatrove);
 - texts over 1 MiB (``minhash_huge``): signed like any other (cost is linear in length).
 
-``memory_budget_mb`` bounds the buffered records of one input file: above it, sorted runs are
-written and stage 2 merges them. ``pass_through``: also pass the documents on (default false:
+``memory_budget_mb`` (default 512) bounds the buffered records of one input file: above it,
+sorted runs are written and stage 2 merges them (values under 64 KiB count as 64 KiB). ``pass_through``: also pass the documents on (default false:
 a signature stage usually ends here).
 """
 
@@ -47,7 +47,7 @@ class MinhashSignature(PipelineStep):
         super().__init__()
         self.folder = folder
         self.settings = MinhashSettings.from_config(config)
-        self.budget = int(check_range("memory_budget_mb", memory_budget_mb, 0.1, 1e6) * (1 << 20))
+        self.budget = int(check_range("memory_budget_mb", memory_budget_mb, 0.01, 1e6) * (1 << 20))
         self.pass_through = pass_through
         self._params: Any = None
         self._sink: Any = None
