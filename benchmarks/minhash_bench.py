@@ -168,8 +168,8 @@ def report(ours: list, theirs: list, n_docs: int, n_bytes: int, small: dict, sma
         f"runs: {len(ours)} (median), input: {n_docs} docs, {n_bytes / 1e6:.1f} MB"
     )
     head = (
-        f"| stage | ours s (cpu) | datatrove s (cpu) | speed-up (cpu) | ours docs/s | "
-        f"ours MB/s | datatrove docs/s | ours peak RSS MiB | datatrove peak RSS MiB |"
+        "| stage | ours s (cpu) | datatrove s (cpu) | speed-up (cpu) | ours docs/s | "
+        "ours MB/s | datatrove docs/s | ours peak RSS MiB | datatrove peak RSS MiB |"
     )
     print(head)
     print("|" + "---|" * 9)
@@ -194,9 +194,8 @@ def report(ours: list, theirs: list, n_docs: int, n_bytes: int, small: dict, sma
     print("|---|---|---|")
     for s in STAGES:
         scale = CC_PAGES / n_docs / 3600
-        print(
-            f"| {s} | {median(ours, s, 'cpu') * scale:,.0f} | {median(theirs, s, 'cpu') * scale:,.0f} |"
-        )
+        o, t = median(ours, s, "cpu") * scale, median(theirs, s, "cpu") * scale
+        print(f"| {s} | {o:,.0f} | {t:,.0f} |")
 
 
 def main() -> None:
@@ -253,7 +252,8 @@ def main() -> None:
     info = (
         f"budget {small_mb:.2f} MiB = largest bucket's data {bucket / 2**20:.1f} MiB / 10; "
         f"{sc.get('minhash_runs', 0)} runs, {sc.get('minhash_extra_merge_passes', 0)} extra merge "
-        f"passes, removed {sc.get('minhash_removed')} (default budget: {counters.get('minhash_removed')})"
+        f"passes, removed {sc.get('minhash_removed')} "
+        f"(default budget: {counters.get('minhash_removed')})"
     )
     report(ours, theirs, n_docs, n_bytes, small, info)
 

@@ -14,8 +14,9 @@ not used. Bad input, by rule (each counted):
 - texts over 1 MiB (``minhash_huge``): signed like any other (cost is linear in length).
 
 ``memory_budget_mb`` (default 512) bounds the buffered records of one input file: above it,
-sorted runs are written and stage 2 merges them (values under 64 KiB count as 64 KiB). ``pass_through``: also pass the documents on (default false:
-a signature stage usually ends here).
+sorted runs are written and stage 2 merges them (values under 64 KiB count as 64 KiB).
+``pass_through``: also pass the documents on (default false: a signature stage usually ends
+here).
 """
 
 from __future__ import annotations
