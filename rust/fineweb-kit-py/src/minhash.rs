@@ -1,10 +1,12 @@
-//! Python bindings of `fineweb_kit_core::minhash` and `fineweb_kit_core::dedup`: the four
-//! MinHash stages' Rust work, one call per batch or per unit of work, GIL released.
+//! Python bindings of `fineweb_kit_core::minhash` and `fineweb_kit_core::dedup`: the Rust work
+//! of the MinHash, exact and sentence dedup stages, one call per batch or per unit of work,
+//! GIL released.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{guard, to_py};
+use fineweb_kit_core::dedup::keys::{self, KeyMode};
 use fineweb_kit_core::dedup::{Kind, RecordReader};
 use fineweb_kit_core::minhash::{buckets, cluster, signature, sink, HashFn, MinhashConfig};
 use fineweb_kit_core::text::{simplify_text, words};
@@ -272,7 +274,121 @@ fn read_records<'py>(
     })
 }
 
+fn key_mode(mode: &str, n_sentences: usize) -> PyResult<KeyMode> {
+    match mode {
+        "exact" => Ok(KeyMode::Exact),
+        "sentences" if n_sentences > 0 => Ok(KeyMode::Sentences(n_sentences)),
+        _ => Err(to_py(CoreError::InvalidArgument(format!(
+            "key mode {mode:?} (n_sentences {n_sentences}): expected \"exact\" or \"sentences\" with n >= 1"
+        )))),
+    }
+}
+
+/// First stage of exact / sentence dedup for one input file (see `dedup::keys`).
+#[pyclass(module = "fineweb_kit._core")]
+struct KeySink {
+    inner: Option<keys::KeySink>,
+}
+
+#[pymethods]
+impl KeySink {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        mode: &str,
+        n_sentences: usize,
+        root: PathBuf,
+        part: &str,
+        file_index: u32,
+        input: &str,
+        fingerprint: u64,
+        budget: usize,
+    ) -> PyResult<Self> {
+        guard(|| {
+            let mode = key_mode(mode, n_sentences)?;
+            let s = keys::KeySink::new(mode, &root, part, file_index, input, fingerprint, budget)
+                .map_err(to_py)?;
+            Ok(KeySink { inner: Some(s) })
+        })
+    }
+
+    fn add(&mut self, py: Python<'_>, texts: Vec<String>) -> PyResult<()> {
+        guard(|| {
+            let s = self.inner.as_mut().ok_or_else(closed)?;
+            py.detach(|| s.add(&texts)).map_err(to_py)
+        })
+    }
+
+    fn commit<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        guard(|| {
+            let s = self.inner.take().ok_or_else(closed)?;
+            let st = py.detach(|| s.commit()).map_err(to_py)?;
+            stats_dict(
+                py,
+                &[
+                    ("keys", st.keys),
+                    ("without_key", st.without_key),
+                    ("runs", st.runs),
+                ],
+            )
+        })
+    }
+
+    fn abort(&mut self) {
+        if let Some(s) = self.inner.take() {
+            s.abort();
+        }
+    }
+}
+
+/// Merges every key run and writes the duplicates per input file.
+#[pyfunction]
+fn dedup_find_duplicates<'py>(
+    py: Python<'py>,
+    inputs: Vec<PathBuf>,
+    out_dir: PathBuf,
+    fingerprint: u64,
+    budget: usize,
+    tmp_dir: PathBuf,
+) -> PyResult<Bound<'py, PyDict>> {
+    guard(|| {
+        let st = py
+            .detach(|| keys::find_duplicates(&inputs, &out_dir, fingerprint, budget, &tmp_dir))
+            .map_err(to_py)?;
+        stats_dict(
+            py,
+            &[
+                ("keys", st.keys),
+                ("duplicate_groups", st.duplicate_groups),
+                ("duplicates", st.duplicates),
+                ("files", st.files),
+            ],
+        )
+    })
+}
+
+/// Removes the sentences covered by duplicate windows: for each `(text, window starts)`,
+/// returns `(new text, sentences removed)`.
+#[pyfunction]
+fn dedup_remove_sentences(
+    py: Python<'_>,
+    items: Vec<(String, Vec<u64>)>,
+    n_sentences: usize,
+) -> PyResult<Vec<(String, usize)>> {
+    guard(|| {
+        Ok(py.detach(|| {
+            items
+                .par_iter()
+                .map(|(t, starts)| keys::remove_sentences(t, starts, n_sentences))
+                .collect()
+        }))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<KeySink>()?;
+    m.add_function(wrap_pyfunction!(dedup_find_duplicates, m)?)?;
+    m.add_function(wrap_pyfunction!(dedup_remove_sentences, m)?)?;
     m.add_class::<MinhashParams>()?;
     m.add_class::<SignatureSink>()?;
     m.add_function(wrap_pyfunction!(minhash_find_pairs, m)?)?;

@@ -2,11 +2,16 @@
 //! record format, the bounded-memory external merge, and union-find.
 
 pub mod format;
+pub mod keys;
 pub mod merge;
+pub mod runs;
+pub mod sort;
 pub mod unionfind;
 
 pub use format::{Kind, RecordReader, RecordWriter};
 pub use merge::{merge_files, MergeSpec, MergeStats};
+pub use runs::RunSink;
+pub use sort::ExternalSorter;
 pub use unionfind::{Member, UnionFind};
 
 /// A document's identity across stages: input file index (in the first dedup stage's fixed
