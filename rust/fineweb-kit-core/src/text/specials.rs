@@ -25,7 +25,7 @@ const EMOTICONS: &str = "(*_*) (-8 (-: (-; (-_-) (._.) (: (; (= (>_<) (^_^) (o: 
 =( =) =/ =3 =D =[ =] =| >.< >.> >:( >:o ><(((*> @_@ O.O O.o O_O O_o V.V V_V XD XDD [-: [: [= ]= \
 ^_^ ^__^ ^___^ o.0 o.O o.o o_0 o_O o_o v.v v_v xD xDD ¯\\(ツ)/¯ ಠ_ಠ ಠ︵ಠ";
 
-const WHOLE: &str = "' \\\") <space> '' C++ ä. ö. ü. °c. °f. °k. °C. °F. °K. \\t \\n — \
+const WHOLE: &str = "' \\\") <space> '' C++ ä. ö. ü. \\t \\n — \
 'S 's ‘S ‘s and/or w/o 're 'Cause 'cause 'cos 'Cos 'coz 'Coz 'cuz 'Cuz 'bout ma'am Ma'am \
 o'clock O'clock 'd a.m. p.m. e.g. E.g. E.G. i.e. I.e. I.E. Ph.D. D.C. N.C. N.D. N.H. N.J. N.M. \
 N.Y. S.C. v.s. vs. co. Co. Corp. Adm. Bros. Dr. Gen. Gov. Inc. Jr. Ltd. Md. Messrs. Mo. Mont. \

@@ -66,6 +66,50 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
         }
         pos = end;
     }
+    merge_specials(text, out);
+}
+
+/// Longest special case (bytes) the merge pass looks for.
+const MAX_SPECIAL_BYTES: usize = 40;
+
+/// spaCy's second pass: adjacent tokens (no space between) whose text together is a special
+/// case are re-split as that special case says (`"a" "."` -> `"a."`, `")" ":"` -> `"):"`).
+/// Longest match first, left to right.
+fn merge_specials(text: &str, toks: &mut Vec<Token>) {
+    let mut i = 0;
+    while i + 1 < toks.len() {
+        if toks[i].space || toks[i].end != toks[i + 1].start || toks[i + 1].space {
+            i += 1;
+            continue;
+        }
+        let mut last = i + 1;
+        while last + 1 < toks.len()
+            && !toks[last + 1].space
+            && toks[last].end == toks[last + 1].start
+            && toks[last + 1].end - toks[i].start <= MAX_SPECIAL_BYTES
+        {
+            last += 1;
+        }
+        let mut merged = false;
+        for j in (i + 1..=last).rev() {
+            let (a, b) = (toks[i].start, toks[j].end);
+            if b - a > MAX_SPECIAL_BYTES {
+                continue;
+            }
+            if let Some(pieces) = specials::lookup(&text[a..b]) {
+                let mut repl = Vec::with_capacity(pieces.len());
+                push_pieces(&mut repl, a, pieces);
+                let n = repl.len();
+                toks.splice(i..=j, repl);
+                i += n;
+                merged = true;
+                break;
+            }
+        }
+        if !merged {
+            i += 1;
+        }
+    }
 }
 
 /// The words of `text`: its non-whitespace tokens (datatrove's `split_into_words`).
@@ -392,6 +436,11 @@ mod tests {
                 "1,000", "x", ",", "y"
             ]
         );
+    }
+
+    #[test]
+    fn special_cases_across_affixes() {
+        assert_eq!(toks("x): a.C. ''For"), ["x", "):", "a.", "C.", "''", "For"]);
     }
 
     #[test]

@@ -1,0 +1,1 @@
+"""Filters: steps that keep or drop documents, counting ``dropped_<reason>``."""

@@ -1,0 +1,70 @@
+"""Fixtures of the filter tests: the cc-docs corpus and datatrove's verdicts on it.
+
+datatrove's verdicts take ~1.5-3 minutes to compute on 2 cores (spaCy), so they are computed
+once, in 2 processes, and kept in pytest's cache (``.pytest_cache``), keyed by the corpus
+contents and the datatrove and spaCy versions: reruns take a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from tests.filters.datatrove_oracle import FILTERS, load_cc_docs, run_datatrove
+
+
+@pytest.fixture(scope="session")
+def cc_docs(shared_data: Path) -> list[dict]:
+    docs = load_cc_docs(shared_data)
+    assert len(docs) >= 2000, f"expected the 2,219 cc-docs documents, found {len(docs)}"
+    return docs
+
+
+def _digest(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _run_chunk(texts: list[str]) -> dict:
+    res = run_datatrove(texts)
+    return {"reasons": res.reasons, "c4": [_digest(t) for t in res.c4_texts]}
+
+
+def _compute(texts: list[str], workers: int = 2) -> dict:
+    chunks = [texts[i::workers] for i in range(workers)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        parts = list(pool.map(_run_chunk, chunks))
+    out: dict = {
+        "reasons": {name: [None] * len(texts) for name in FILTERS},
+        "c4": [None] * len(texts),
+    }
+    for w, part in enumerate(parts):
+        for name in FILTERS:
+            out["reasons"][name][w::workers] = part["reasons"][name]
+        out["c4"][w::workers] = part["c4"]
+    return out
+
+
+@pytest.fixture(scope="session")
+def datatrove_verdicts(request: pytest.FixtureRequest, cc_docs: list[dict]) -> dict:
+    """``{"reasons": {filter: [reason | None]}, "c4": [sha1 of C4's text | None]}``."""
+    pytest.importorskip("datatrove")
+    pytest.importorskip("spacy")
+    texts = [d["text"] for d in cc_docs]
+    h = hashlib.sha1()
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\0")
+    key = (
+        f"fineweb_kit/datatrove_verdicts/{version('datatrove')}-{version('spacy')}-{h.hexdigest()}"
+    )
+    cached = request.config.cache.get(key, None)
+    if cached is None:
+        cached = _compute(texts)
+        request.config.cache.set(key, cached)
+    return cached
