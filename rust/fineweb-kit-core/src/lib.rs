@@ -4,8 +4,10 @@
 //! `fineweb-kit-py` crate is the only place that knows about Python.
 
 pub mod bpe;
+pub mod dedup;
 pub mod error;
 pub mod shards;
+pub mod minhash;
 pub mod text;
 
 pub use error::{CoreError, CoreResult};

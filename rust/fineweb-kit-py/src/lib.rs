@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 mod bpe;
 mod error;
 mod shards;
+mod minhash;
 mod text;
 
 #[pymodule]
@@ -18,5 +19,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bpe::register(m)?;
     text::register(m)?;
     shards::register(m)?;
+    minhash::register(m)?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+"""Deduplication steps: MinHash (four stages), exact and sentence dedup."""

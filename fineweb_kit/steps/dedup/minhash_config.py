@@ -1,0 +1,133 @@
+"""MinHash parameters shared by the four MinHash stages, and their folder layout.
+
+Defaults are FineWeb's (datatrove ``examples/fineweb.py``: ``MinhashConfig(hash_config=
+HashConfig(precision=64, hash_fc="sha1"), num_buckets=14, hashes_per_bucket=8, n_grams=5)``,
+seed 1). A pair of documents with Jaccard similarity ``s`` of their 5-gram sets is found with
+probability ``1 - (1 - s**8)**14`` (0.5 at s ~ 0.72, 0.92 at s = 0.8).
+
+The permutation parameters are drawn exactly as datatrove draws them
+(``numpy.random.RandomState(seed).randint(1, 2**61 - 1, uint64)`` then ``randint(0, ...)``),
+so with the same words our signatures are datatrove's, bit for bit.
+
+Every stage is given the same ``config`` mapping (a YAML anchor keeps them in step); the
+first stage records it in ``<folder>/config.json`` and every later stage refuses a folder, or
+any binary file in it, written with another configuration before doing any work.
+
+Folder layout (``folder``, relative to the run's output folder)::
+
+    config.json                     parameters and fingerprint
+    signatures/bucket_BBB/*.sig     stage 1: sorted bucket records per input file (runs)
+    signatures/docs/<part>.docs     stage 1: one text hash per document, in reading order
+    pairs/bucket_BBB.pairs          stage 2: duplicate pairs of each bucket
+    clusters/NNNNNN.clusters        stage 3: clustered documents of input file NNNNNN
+    clusters/summary.json           stage 3: written last; counts
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.io.files import atomic_write
+from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
+
+MERSENNE = (1 << 61) - 1
+
+
+@dataclass(frozen=True)
+class MinhashSettings:
+    """The parameters that determine a MinHash signature."""
+
+    n_grams: int = 5
+    num_buckets: int = 14
+    hashes_per_bucket: int = 8
+    hash_fn: str = "sha1"
+    precision: int = 64
+    seed: int = 1
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> MinhashSettings:
+        """Builds the settings from a step's ``config`` mapping (missing keys: defaults)."""
+        config = dict(config or {})
+        known = set(cls.__dataclass_fields__)
+        for key in config:
+            if key not in known:
+                raise ParamError(
+                    "config", f"unknown key {key!r} (known: {', '.join(sorted(known))})"
+                )
+        s = cls(**config)
+        for key in ("n_grams", "num_buckets", "hashes_per_bucket"):
+            check_positive_int(f"config.{key}", getattr(s, key))
+        check_choice("config.hash_fn", s.hash_fn, ("sha1", "xxhash"))
+        if s.precision not in (32, 64):
+            raise ParamError("config.precision", f"expected 32 or 64, got {s.precision!r}")
+        if isinstance(s.seed, bool) or not isinstance(s.seed, int) or s.seed < 0:
+            raise ParamError("config.seed", f"expected an integer >= 0, got {s.seed!r}")
+        return s
+
+    @property
+    def num_hashes(self) -> int:
+        return self.num_buckets * self.hashes_per_bucket
+
+    def permutations(self) -> tuple[list[int], list[int]]:
+        """``a`` and ``b`` of the permutations, drawn like datatrove's ``parameters``."""
+        gen = np.random.RandomState(self.seed)
+        a = gen.randint(1, MERSENNE, dtype=np.uint64, size=(1, self.num_hashes))
+        b = gen.randint(0, MERSENNE, dtype=np.uint64, size=(1, self.num_hashes))
+        return [int(x) for x in a[0]], [int(x) for x in b[0]]
+
+    def core(self) -> Any:
+        """The Rust-side parameters (``_core.MinhashParams``)."""
+        from fineweb_kit import _core
+
+        a, b = self.permutations()
+        return _core.MinhashParams(
+            self.n_grams,
+            self.num_buckets,
+            self.hashes_per_bucket,
+            self.hash_fn,
+            self.precision,
+            self.seed,
+            a,
+            b,
+        )
+
+
+def record_config(root: Path, settings: MinhashSettings, fingerprint: int) -> None:
+    """Writes ``config.json`` on first use; refuses a folder of another configuration."""
+    path = root / "config.json"
+    if path.is_file():
+        check_config(root, fingerprint)
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as f:
+        json.dump({"fingerprint": f"{fingerprint:016x}", **asdict(settings)}, f, indent=2)
+
+
+def check_config(root: Path, fingerprint: int) -> None:
+    """Refuses (ConfigError) a MinHash folder missing or written by another configuration."""
+    path = root / "config.json"
+    if not path.is_file():
+        raise ConfigError(
+            f"{root}: no MinHash signatures here (no config.json); run the "
+            "MinhashSignature stage first"
+        )
+    recorded = json.loads(path.read_text())
+    if recorded.get("fingerprint") != f"{fingerprint:016x}":
+        theirs = {k: v for k, v in recorded.items() if k != "fingerprint"}
+        raise ConfigError(
+            f"{root}: holds MinHash files of another configuration ({theirs}, fingerprint "
+            f"{recorded.get('fingerprint')}; this stage's is {fingerprint:016x}); give every "
+            "MinHash stage the same `config`, or use a fresh folder"
+        )
+
+
+def file_index(part_name: str | None) -> int:
+    """The input file's index in the stage's fixed input list (``00042_<stem>`` -> 42)."""
+    assert part_name is not None
+    return int(part_name.split("_", 1)[0])

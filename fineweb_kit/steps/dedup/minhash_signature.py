@@ -1,0 +1,93 @@
+"""MinhashSignature: MinHash stage 1, signatures of every document of each input file.
+
+Per document: datatrove's ``simplify_text`` (lowercase, numbers to 0, punctuation to spaces,
+whitespace collapsed, diacritics removed), the spaCy-compatible word tokeniser of the Rust text
+analysis, word ``n_grams`` (shingles), then ``num_buckets x hashes_per_bucket`` MinHash values
+(see :mod:`fineweb_kit.steps.dedup.minhash_config` for the defaults and their source). The
+bucket records of each input file are written sorted, so stage 2 only merges.
+
+Documents are identified by (input file index in this stage's fixed input list, position in
+the file as this step sees them); document ``id`` fields of real crawls are not unique and are
+not used. Bad input, by rule (each counted):
+- empty or whitespace-only text (``minhash_empty``) and fewer words than ``n_grams``
+  (``minhash_too_short``): no signature, never a duplicate (as datatrove);
+- texts over 1 MiB (``minhash_huge``): signed like any other (cost is linear in length).
+
+``memory_budget_mb`` (default 512) bounds the buffered records of one input file: above it,
+sorted runs are written and stage 2 merges them (values under 64 KiB count as 64 KiB).
+``pass_through``: also pass the documents on (default false: a signature stage usually ends
+here).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fineweb_kit.document import Batch
+from fineweb_kit.steps.base import PipelineStep, TaskContext
+from fineweb_kit.steps.dedup.minhash_config import MinhashSettings, file_index, record_config
+from fineweb_kit.steps.params import check_range
+
+
+class MinhashSignature(PipelineStep):
+    """MinHash stage 1: writes sorted bucket signatures per input file."""
+
+    kind = "dedup"
+    abstract = False
+
+    def __init__(
+        self,
+        folder: str = "minhash",
+        config: dict[str, Any] | None = None,
+        memory_budget_mb: float = 512,
+        pass_through: bool = False,
+    ) -> None:
+        super().__init__()
+        self.folder = folder
+        self.settings = MinhashSettings.from_config(config)
+        self.budget = int(check_range("memory_budget_mb", memory_budget_mb, 0.01, 1e6) * (1 << 20))
+        self.pass_through = pass_through
+        self._params: Any = None
+        self._sink: Any = None
+
+    def setup(self, ctx: TaskContext) -> None:
+        self._params = self.settings.core()
+        record_config(ctx.resolve(self.folder), self.settings, self._params.fingerprint)
+
+    def open_file(self, ctx: TaskContext) -> None:
+        from fineweb_kit import _core
+
+        root = ctx.resolve(self.folder) / "signatures"
+        self._sink = _core.SignatureSink(
+            self._params,
+            root,
+            ctx.part_name,
+            file_index(ctx.part_name),
+            os.path.realpath(ctx.input_path or ""),
+            self.budget,
+        )
+
+    def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
+        for batch in batches:
+            self.count_batch("documents_in", batch)
+            t0 = time.perf_counter()
+            self._sink.add([d.text for d in batch])
+            self.stats.time_s += time.perf_counter() - t0
+            if self.pass_through:
+                yield batch
+
+    def close_file(self, ctx: TaskContext, ok: bool) -> None:
+        sink, self._sink = self._sink, None
+        if sink is None:
+            return
+        if not ok:
+            sink.abort()
+            return
+        t0 = time.perf_counter()
+        counts = sink.commit()
+        self.stats.time_s += time.perf_counter() - t0
+        for key in ("signed", "empty", "too_short", "huge", "runs"):
+            self.stats.add(f"minhash_{key}", counts[key])

@@ -1,0 +1,1 @@
+"""Formatters: steps that rewrite document text (PII, mojibake, symbol-only lines)."""

@@ -1,0 +1,35 @@
+"""Formatter: the base of steps that rewrite each document's text.
+
+A formatter maps text to text. Documents whose text changed count as ``documents_modified``
+(and ``chars_removed`` counts the net length change); documents left empty are dropped and
+counted as ``dropped_empty_after_format``, since an empty document is not training data.
+"""
+
+from __future__ import annotations
+
+from fineweb_kit.document import Batch
+from fineweb_kit.steps.base import BatchStep, TaskContext
+
+
+class Formatter(BatchStep):
+    """Base of formatters: override :meth:`format`."""
+
+    kind = "formatter"
+    abstract = True
+
+    def format(self, text: str) -> str:
+        raise NotImplementedError
+
+    def process_batch(self, batch: Batch, ctx: TaskContext) -> Batch:
+        out: Batch = []
+        for doc in batch:
+            text = self.format(doc.text)
+            if text != doc.text:
+                self.stats.add("documents_modified")
+                self.stats.add("chars_removed", len(doc.text) - len(text))
+                doc.set_text(text)
+            if text.strip():
+                out.append(doc)
+            else:
+                self.stats.add("dropped_empty_after_format")
+        return out

@@ -1,0 +1,60 @@
+"""Runs our four MinHash stages on a folder of JSONL files (helpers for the dedup tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.pipeline.helpers import cli, read_jsonl_folder, write_pipeline
+
+
+def minhash_pipeline(
+    inputs: Path,
+    output: Path,
+    config: dict[str, Any] | None = None,
+    budget_mb: int = 64,
+    tasks: int = 2,
+    annotate: bool = True,
+) -> dict[str, Any]:
+    mh = {"folder": "minhash", "config": dict(config or {})}
+    reader = {"type": "JsonlReader", "paths": str(inputs / "*.jsonl.gz")}
+    return {
+        "name": "minhash-test",
+        "output": str(output),
+        "executor": {"type": "local", "tasks": tasks, "workers": 1},
+        "stages": [
+            {
+                "name": "signatures",
+                "steps": [
+                    reader,
+                    {"type": "MinhashSignature", "memory_budget_mb": budget_mb, **mh},
+                ],
+            },
+            {
+                "name": "buckets",
+                "steps": [{"type": "MinhashBuckets", "memory_budget_mb": budget_mb, **mh}],
+            },
+            {"name": "cluster", "steps": [{"type": "MinhashCluster", **mh}]},
+            {
+                "name": "filter",
+                "steps": [
+                    reader,
+                    {
+                        "type": "MinhashFilter",
+                        "annotate": annotate,
+                        **mh,
+                        "exclusion_writer": {"type": "JsonlWriter", "output_folder": "removed"},
+                    },
+                    {"type": "JsonlWriter", "output_folder": "deduped"},
+                ],
+            },
+        ],
+    }
+
+
+def run_minhash(tmp: Path, inputs: Path, **kwargs: Any) -> tuple[list[dict], list[dict]]:
+    """Runs the pipeline; returns (kept records, removed records)."""
+    out = tmp / "out"
+    cfg = write_pipeline(tmp / "minhash.yaml", minhash_pipeline(inputs, out, **kwargs))
+    cli("run", str(cfg), "--plain", check=True)
+    return read_jsonl_folder(out / "deduped"), read_jsonl_folder(out / "removed")
