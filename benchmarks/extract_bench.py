@@ -164,15 +164,17 @@ def print_table(results: list, args: argparse.Namespace) -> None:
         label: run["in"] / secs for label, system, run, secs, _ in results if system == "datatrove"
     }
     ref = dt.get("reader + Trafilatura")
+    most = max(run["in"] for _, _, run, _, _ in results)
+    scope = f"first {args.max_docs} HTML docs" if most >= args.max_docs else "all HTML docs"
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
         f"Python {platform.python_version()}"
     )
-    pkgs = ["datatrove", "trafilatura", "resiliparse", "warcio", "fastwarc"]
+    pkgs = ["datatrove", "trafilatura", "resiliparse", "warcio", "isal"]
     print("versions: " + ", ".join(f"{p} {version(p)}" for p in pkgs))
     print(
-        f"input: first {args.max_docs} HTML docs (html/ pages as WARC, then warc/*.warc.gz); "
-        f"median of {args.repeats} runs (rows interleaved), one process per run, one worker\n"
+        f"input: {scope} (html/ pages as WARC, then warc/*.warc.gz); median of "
+        f"{args.repeats} runs (rows interleaved), one process per run, one worker\n"
     )
     cols = ["pipeline", "system", "docs in", "docs out", "median s", "min s", "docs/s (median)"]
     cols += ["vs datatrove same row", "vs datatrove reader+Trafilatura", "our step shares"]

@@ -88,10 +88,10 @@ def test_records_before_and_after_a_corrupt_member_are_kept(caplog):
     offsets = [d.metadata["warc_offset"] for d in docs]
     assert any(o < 38503 for o in offsets) and any(o >= 41986 for o in offsets)
     intact, _ = read(SHARED_DATA / "warc" / "cc-main-2020-34-excerpt.warc.gz", caplog)
-    # only the record inside the damaged member is lost
-    assert {d.id for d in intact} - {d.id for d in docs} == {
-        d.id for d in intact if d.metadata["warc_offset"] == 38503
-    } or len(intact) - len(docs) <= 1
+    # only what sat inside the damaged member (same offsets as the intact file) is lost
+    lost = {d.id for d in intact} - {d.id for d in docs}
+    assert lost == {d.id for d in intact if d.metadata["warc_offset"] == 38503}
+    assert len(docs) >= len(intact) - 1
 
 
 def test_truncated_record_is_not_emitted_but_complete_ones_are(caplog):

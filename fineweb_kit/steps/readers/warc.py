@@ -33,10 +33,11 @@ and ``read_file`` returns normally: the task goes on with its next file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 
 from fineweb_kit.document import Document
 from fineweb_kit.steps.base import Reader, TaskContext
@@ -89,14 +90,15 @@ class WarcReader(Reader):
         except OSError as e:
             report("io", 0, f"cannot open: {e}")
             return
-        with f:
+        with f, contextlib.ExitStack() as arc_file:
             stream = ArchiveStream(events, by_member=compression == "gzip")
             try:
-                records = (
-                    iter_arc(_arc_source(path, compression, stream), report)
-                    if is_arc(stream)
-                    else iter_warc(stream, report)
-                )
+                if not is_arc(stream):
+                    records = iter_warc(stream, report)
+                elif compression in ("gzip", "none"):  # warcio reads these from the raw file
+                    records = iter_arc(arc_file.enter_context(open(path, "rb")), report)
+                else:
+                    records = iter_arc(stream, report)
                 dump = self.dump or _dump_from(name)
                 for rec in records:
                     self.stats.observe("record_type", rec.type or "none")
@@ -158,11 +160,6 @@ class WarcReader(Reader):
         text, charset, how = decode_text(rec.block)
         self._count_charset(how)
         return _make(rec, text, _metadata(rec, name, dump, ctype.split(";")[0].strip(), charset))
-
-
-def _arc_source(path: str, compression: str, stream: ArchiveStream) -> ArchiveStream | IO[bytes]:
-    """warcio reads plain and gzip ARC from the raw file; other compressions via our stream."""
-    return open(path, "rb") if compression in ("gzip", "none") else stream
 
 
 def _payload_type(rec: RawRecord, resp: HttpResponse) -> str | None:
