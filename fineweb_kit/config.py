@@ -243,7 +243,8 @@ def _describe(ann: Any) -> str:
     if ann is type(None):
         return "null"
     if origin in (list, tuple) or ann in (list, tuple):
-        return f"a list of {_describe(args[0])}s" if args else "a list"
+        inner = _describe(args[0]).removeprefix("a ").removeprefix("an ")
+        return f"a list of {inner}" if args else "a list"
     if origin is dict or ann is dict:
         return "a mapping"
     return getattr(ann, "__name__", str(ann))

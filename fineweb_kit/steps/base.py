@@ -103,6 +103,8 @@ class PipelineStep:
 class BatchStep(PipelineStep):
     """A step that maps each batch to a batch (filters, formatters, annotators)."""
 
+    abstract = True
+
     def process_batch(self, batch: Batch, ctx: TaskContext) -> Batch:
         raise NotImplementedError
 
@@ -124,6 +126,8 @@ class Reader(PipelineStep):
     or ``{output}/...`` for an earlier stage's output folder. ``limit``: stop after this many
     documents per file (-1: all), for quick trials.
     """
+
+    abstract = True
 
     kind = "reader"
 
@@ -181,6 +185,8 @@ class Filter(BatchStep):
     documents are written there with ``metadata["filter_reason"]`` (FineWeb's ``removed/``).
     """
 
+    abstract = True
+
     kind = "filter"
 
     def __init__(self, exclusion_writer: dict[str, Any] | None = None) -> None:
@@ -231,6 +237,8 @@ class Writer(PipelineStep):
 
     Writers pass batches through, so a writer may sit in the middle of a stage.
     """
+
+    abstract = True
 
     kind = "writer"
     extension: ClassVar[str] = ""
