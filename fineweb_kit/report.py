@@ -35,9 +35,7 @@ def funnel_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
             drops = {
                 k.removeprefix("dropped_"): v for k, v in c.items() if k.startswith("dropped_")
             }
-            errors = {
-                k: v for k, v in c.items() if k.startswith("errors_") or k.endswith("timeout")
-            }
+            other = {k: v for k, v in c.items() if not k.startswith(("documents_", "dropped_"))}
             rows.append(
                 {
                     "stage": stage["name"],
@@ -47,7 +45,7 @@ def funnel_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
                     "bytes_in": bytes_in,
                     "bytes_out": bytes_out,
                     "drops": drops,
-                    "errors": errors,
+                    "other": other,
                     "time_s": step.get("time_s", 0.0),
                 }
             )
@@ -75,7 +73,7 @@ def format_funnel(stats: dict[str, Any]) -> str:
         )
         for reason, n in sorted(r["drops"].items(), key=lambda kv: -kv[1]):
             lines.append(f"{'':<12}   dropped {reason:<30} {_fmt(n):>10}")
-        for name, n in sorted(r["errors"].items()):
+        for name, n in sorted(r["other"].items()):  # errors and step-specific counters
             lines.append(f"{'':<12}   {name:<38} {_fmt(n):>10}")
     return "\n".join(lines)
 
