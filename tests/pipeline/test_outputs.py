@@ -49,7 +49,7 @@ def test_polars_reads_parquet_and_jsonl(run_dir):
     assert pq.height == js.height == len(docs)
     assert {"text", "id", "url", "metadata"} <= set(pq.columns)
     assert sorted(pq["text"].to_list()) == sorted(d["text"] for d in docs)
-    assert pq["metadata"].struct.field("source").null_count() == 0
+    assert pq["metadata"].str.json_decode().struct.field("source").null_count() == 0
 
 
 def test_hf_datasets_reads_parquet_and_jsonl(run_dir):

@@ -152,3 +152,36 @@ def test_default_max_array_size_comes_from_the_cluster(tmp_path):
     proc = cli("run", str(write_pipeline(tmp_path / "q.yaml", config)), "--dry-run", check=True)
     assert "#SBATCH --array=0-1000\n" in proc.stdout and "#SBATCH --array=0\n" in proc.stdout
     assert "RANK=$((SLURM_ARRAY_TASK_ID + 1001))" in proc.stdout
+
+
+def test_sample_pipeline_same_documents_as_local_executor(tmp_path):
+    """pipelines/sample.yaml (real WARC records, all FineWeb filters) on Slurm and locally."""
+    import yaml
+
+    from tests.conftest import REPO
+
+    config = yaml.safe_load((REPO / "pipelines" / "sample.yaml").read_text())
+    config["stages"][0]["steps"][0]["paths"] = str(REPO / "pipelines/sample-data/*.warc.gz")
+    for step in config["stages"][0]["steps"]:
+        if step["type"] == "Trafilatura":
+            step["timeout"] = 60.0  # a loaded CI machine must not turn pages into timeouts
+    cfg = write_pipeline(tmp_path / "sample.yaml", config)
+    local, slurm = tmp_path / "local", tmp_path / "slurm"
+    cli("run", str(cfg), "--output", str(local), "--tasks", "3", "--plain", check=True)
+    cli(
+        "run",
+        str(cfg),
+        "--output",
+        str(slurm),
+        "--tasks",
+        "3",
+        "--executor",
+        "slurm",
+        "--wait",
+        check=True,
+    )
+    kept = read_jsonl_folder(slurm / "output")
+    assert kept and multiset(kept) == multiset(read_jsonl_folder(local / "output"))
+    removed = [read_jsonl_folder(p) for p in sorted((slurm / "removed").iterdir())]
+    local_removed = [read_jsonl_folder(p) for p in sorted((local / "removed").iterdir())]
+    assert [multiset(r) for r in removed] == [multiset(r) for r in local_removed]

@@ -29,6 +29,11 @@ def document_from_record(
     doc_id = data.pop(id_key, None)
     url = data.pop(url_key, None)
     metadata = data.pop("metadata", None) or {}
+    if isinstance(metadata, str):  # our ParquetWriter stores metadata as a JSON string
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            metadata = {"metadata": metadata}
     if not isinstance(metadata, dict):
         metadata = {"metadata": metadata}
     metadata.update(data)

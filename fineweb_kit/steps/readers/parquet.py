@@ -1,8 +1,8 @@
 """ParquetReader: Parquet files as written by our ParquetWriter, datatrove or HF datasets.
 
 Reads row groups in batches with pyarrow (never the whole file at once). Columns other than
-``text_key``/``id_key``/``url_key`` go into ``Document.metadata`` (a ``metadata`` struct column
-is merged in).
+``text_key``/``id_key``/``url_key`` go into ``Document.metadata`` (a ``metadata`` column,
+struct or JSON string, is merged in).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""ParquetWriter: columns ``text``, ``id``, ``url`` and a ``metadata`` struct.
+"""ParquetWriter: string columns ``text``, ``id``, ``url``, ``metadata`` (JSON), zstd-compressed.
 
-Read directly by polars (``pl.read_parquet``), HF ``datasets`` (``load_dataset("parquet", ...)``)
-and our ParquetReader. The metadata struct's fields are the union of the keys of the part's
-documents (missing keys are null), so a part is buffered in memory and written on close, in row
-groups of ``row_group_size``. If metadata values have conflicting types across documents,
-the part falls back to a JSON-string ``metadata`` column (counted as ``metadata_as_json``)
-rather than losing anything.
+Every part of every run has this same schema, so a whole output folder is read in one go by
+polars (``pl.read_parquet("out/*.parquet")``), HF ``datasets`` (``load_dataset("parquet", ...)``)
+and our ParquetReader. Metadata keys differ between documents and runs, so ``metadata`` is a
+JSON object as a string: ``pl.col("metadata").str.json_decode()`` (polars) or ``json.loads``
+turns it back into fields. Rows are written in row groups of ``row_group_size`` as they come,
+so a part is never held in memory whole.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from typing import Any
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Writer
 from fineweb_kit.steps.params import check_positive_int
-from fineweb_kit.steps.writers.record import to_record
+
+COLUMNS = ("text", "id", "url", "metadata")
 
 
 class ParquetWriter(Writer):
-    """Writes one Parquet file per input file (zstd-compressed)."""
+    """Writes one Parquet file per input file."""
 
     abstract = False
     extension = ".parquet"
@@ -30,35 +31,35 @@ class ParquetWriter(Writer):
     def __init__(self, output_folder: str, row_group_size: int = 10_000) -> None:
         super().__init__(output_folder)
         self.row_group_size = check_positive_int("row_group_size", row_group_size)
-        self._rows: list[dict[str, Any]] = []
-        self._path: Path | None = None
+        self._rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        self._writer: Any = None
 
     def open_part(self, tmp_path: Path) -> None:
-        self._rows = []
-        self._path = tmp_path
-
-    def write_part(self, batch: Batch) -> None:
-        self._rows.extend(to_record(d) for d in batch)
-
-    def close_part(self) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        assert self._path is not None
-        rows = self._rows
-        has_metadata = any(r["metadata"] for r in rows)
-        try:
-            table = pa.Table.from_pylist(rows) if rows and has_metadata else None
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            self.stats.add("metadata_as_json")
-            table = pa.Table.from_pylist(
-                [{**r, "metadata": json.dumps(r["metadata"], ensure_ascii=False)} for r in rows]
-            )
-        if table is None:  # no metadata at all: keep the column, typed as an empty struct-less map
-            schema = pa.schema([("text", pa.string()), ("id", pa.string()), ("url", pa.string())])
-            table = pa.Table.from_pylist(
-                [{k: r[k] for k in ("text", "id", "url")} for r in rows], schema=schema
-            )
-        pq.write_table(table, self._path, row_group_size=self.row_group_size, compression="zstd")
-        self._rows = []
-        self._path = None
+        schema = pa.schema([(c, pa.string()) for c in COLUMNS])
+        self._writer = pq.ParquetWriter(tmp_path, schema, compression="zstd")
+        self._rows = {c: [] for c in COLUMNS}
+
+    def write_part(self, batch: Batch) -> None:
+        for doc in batch:
+            self._rows["text"].append(doc.text)
+            self._rows["id"].append(doc.id)
+            self._rows["url"].append(doc.url)
+            self._rows["metadata"].append(json.dumps(doc.metadata, ensure_ascii=False))
+        if len(self._rows["text"]) >= self.row_group_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._rows["text"]:
+            self._writer.write_table(pa.table(self._rows, schema=self._writer.schema))
+            self._rows = {c: [] for c in COLUMNS}
+
+    def close_part(self) -> None:
+        if self._writer is not None:
+            self._flush()
+            self._writer.close()
+            self._writer = None
