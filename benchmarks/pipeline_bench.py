@@ -46,9 +46,11 @@ def prepare_inputs(folder: Path) -> list[Path]:
     for name in WARCS:
         shutil.copyfile(SHARED / "warc" / name, folder / name)
         files.append(folder / name)
-    from fineweb_kit.tools.html_to_warc import html_folder_to_warc
+    from fineweb_kit.tools.html_to_warc import pages, write_warc
 
-    files.append(html_folder_to_warc(SHARED / "html", folder / "html-pages.warc.gz"))
+    with open(folder / "html-pages.warc.gz", "wb") as f:
+        write_warc(pages(SHARED / "html"), f, "html-pages.warc.gz")
+    files.append(folder / "html-pages.warc.gz")
     return files
 
 
