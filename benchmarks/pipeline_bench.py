@@ -146,27 +146,28 @@ def main() -> int:
         f"# pipeline benchmark\nmachine: {machine()}\n"
         f"versions: {versions('fineweb-kit', 'datatrove', 'trafilatura', 'resiliparse')}\n"
     )
-    rows = []
     kinds = ["trafilatura", "resiliparse"] if args.extractor == "both" else [args.extractor]
-    dt_times = []
-    for i in range(args.runs):
+    steps = {"trafilatura": "Trafilatura", "resiliparse": "ResiliparseExtractor"}
+    times: dict[str, list[float]] = {"datatrove": [], **{k: [] for k in kinds}}
+    results: dict[str, tuple[int, int, dict[str, float]]] = {}
+    for i in range(args.runs):  # interleaved, so load changes hit every system alike
         w, n_in, n_out, dt_shares = datatrove(inputs, tmp / f"dt{i}")
-        dt_times.append(w)
-    dt = median(dt_times)
-    rows.append(["datatrove (Trafilatura)", f"{dt:.1f}", f"{n_in / dt:.1f}", n_out, "1.0x"])
+        times["datatrove"].append(w)
+        for kind in kinds:
+            w, m_in, m_out, shares = ours(inputs, tmp / f"fwk-{kind}{i}", steps[kind])
+            times[kind].append(w)
+            results[kind] = (m_in, m_out, shares)
+    dt = median(times["datatrove"])
+    rows = [["datatrove (Trafilatura)", f"{dt:.1f}", f"{n_in / dt:.1f}", n_out, "1.0x"]]
     for kind in kinds:
-        step = "Trafilatura" if kind == "trafilatura" else "ResiliparseExtractor"
-        times = []
-        for i in range(args.runs):
-            w, m_in, m_out, shares = ours(inputs, tmp / f"fwk-{kind}{i}", step)
-            times.append(w)
-        t = median(times)
+        m_in, m_out, shares = results[kind]
+        t = median(times[kind])
         rows.append(
-            [f"fineweb-kit ({step})", f"{t:.1f}", f"{m_in / t:.1f}", m_out, f"{dt / t:.1f}x"]
+            [f"fineweb-kit ({steps[kind]})", f"{t:.1f}", f"{m_in / t:.1f}", m_out, f"{dt / t:.2f}x"]
         )
         total = sum(shares.values()) or 1
         print(
-            f"fineweb-kit ({step}) time shares: "
+            f"fineweb-kit ({steps[kind]}) time shares: "
             + ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in shares.items())
         )
     total = sum(dt_shares.values()) or 1
@@ -175,6 +176,7 @@ def main() -> int:
         + ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in dt_shares.items())
         + "\n"
     )
+    print(f"all runs (s): {json.dumps({k: [round(x, 1) for x in v] for k, v in times.items()})}")
     print(
         table(["pipeline (1 worker)", "wall s (median)", "docs/s", "docs kept", "speed-up"], rows)
     )
