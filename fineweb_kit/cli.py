@@ -15,7 +15,7 @@ COMMANDS = ("run", "validate", "steps", "report", "status", "tokenizer")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fineweb-kit",
-        description="LLM pre-training data: WARC -> clean text -> BPE -> token shards -> a small GPT.",
+        description="LLM pre-training data: WARC -> clean text -> BPE -> token shards -> GPT.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:

@@ -100,7 +100,9 @@ def parse_pipeline(data: Any, source: str) -> PipelineConfig:
         if name in {s.name for s in stages}:
             _fail(f"{where}.name", f"duplicate stage name {name!r}")
         tasks = st.get("tasks")
-        if tasks is not None and (not isinstance(tasks, int) or isinstance(tasks, bool) or tasks < 1):
+        if tasks is not None and (
+            not isinstance(tasks, int) or isinstance(tasks, bool) or tasks < 1
+        ):
             _fail(f"{where}.tasks", f"expected an integer >= 1, got {tasks!r}")
         stage = StageConfig(name=name, steps=steps, where=where, tasks=tasks)
         build_steps(stage)  # validate now: nothing runs before every step builds
@@ -166,7 +168,9 @@ def build_step(cfg: Any, where: str) -> Any:
         problem = type_problem(value, params[key].annotation)
         if problem:
             _fail(f"{where}.{key}", problem)
-    missing = [k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in kwargs]
+    missing = [
+        k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in kwargs
+    ]
     if missing:
         _fail(where, f"{type_name} needs {', '.join(missing)}")
     try:
@@ -192,7 +196,7 @@ def step_parameters(cls: type) -> dict[str, inspect.Parameter]:
 
 
 def type_problem(value: Any, annotation: Any) -> str | None:
-    """``None`` if ``value`` fits ``annotation``, else a message like "expected a number, got 'x'"."""
+    """``None`` if ``value`` fits ``annotation``, else a message saying what was expected."""
     if _fits(value, annotation):
         return None
     return f"expected {_describe(annotation)}, got {value!r}"

@@ -19,7 +19,8 @@ class InputError(FinewebKitError):
 
 
 class FormatError(FinewebKitError, ValueError):
-    """A binary file of ours (signatures, shards, ...) is damaged, truncated or of another version."""
+    """A binary file of ours (signatures, shards, ...) is damaged, truncated or of another
+    version."""
 
 
 class TokenizerError(FinewebKitError, ValueError):

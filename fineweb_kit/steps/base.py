@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from fineweb_kit.document import Batch, Document
 from fineweb_kit.exceptions import ConfigError
-from fineweb_kit.stats import StepStats
+from fineweb_kit.stats import StepStats, length_bin
 
 _REGISTRY: dict[str, type[PipelineStep]] = {}
 
@@ -78,20 +78,20 @@ class PipelineStep:
     def name(self) -> str:
         return type(self).__name__
 
-    def setup(self, ctx: TaskContext) -> None:  # noqa: B027 - optional hook
+    def setup(self, ctx: TaskContext) -> None:
         """Called once per task process before the first file: load models here."""
 
-    def open_file(self, ctx: TaskContext) -> None:  # noqa: B027 - optional hook
+    def open_file(self, ctx: TaskContext) -> None:
         """Called before each input file (writers open their temporary part here)."""
 
     def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
         """Transforms the stream of batches. Must be overridden."""
         raise NotImplementedError
 
-    def close_file(self, ctx: TaskContext, ok: bool) -> None:  # noqa: B027 - optional hook
+    def close_file(self, ctx: TaskContext, ok: bool) -> None:
         """Called after each input file: commit its outputs if ``ok``, else discard them."""
 
-    def teardown(self) -> None:  # noqa: B027 - optional hook
+    def teardown(self) -> None:
         """Called once at the end of the task."""
 
     def count_batch(self, prefix: str, batch: Batch) -> None:
@@ -155,12 +155,10 @@ class Reader(PipelineStep):
     def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
         assert ctx.input_path is not None, "a reader runs once per input file"
         batch: Batch = []
-        n = 0
         t0 = time.perf_counter()
-        for doc in self.read_file(ctx.input_path, ctx):
+        for n, doc in enumerate(self.read_file(ctx.input_path, ctx)):
             if 0 <= self.limit <= n:
                 break
-            n += 1
             batch.append(doc)
             if len(batch) >= self.batch_size:
                 self.stats.time_s += time.perf_counter() - t0
@@ -260,6 +258,8 @@ class Writer(PipelineStep):
     def write_batch(self, batch: Batch) -> None:
         t0 = time.perf_counter()
         self.count_batch("documents_out", batch)
+        for doc in batch:
+            self.stats.observe("length_chars", length_bin(len(doc.text)))
         self.write_part(batch)
         self.stats.time_s += time.perf_counter() - t0
 
@@ -270,7 +270,9 @@ class Writer(PipelineStep):
 
     def close_file(self, ctx: TaskContext, ok: bool) -> None:
         assert self._tmp is not None and self._final is not None
+        t0 = time.perf_counter()
         self.close_part()
+        self.stats.time_s += time.perf_counter() - t0
         if ok:
             self._tmp.replace(self._final)
         else:

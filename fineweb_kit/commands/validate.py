@@ -1,0 +1,25 @@
+"""``fineweb-kit validate PIPELINE.yaml``: build every step without I/O; exit 2 on any error."""
+
+from __future__ import annotations
+
+import argparse
+
+from fineweb_kit.executors.plan import make_plan
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "validate", help="check a pipeline file without running it", description=__doc__
+    )
+    p.add_argument("pipeline", help="pipeline YAML file")
+    p.add_argument("--output", metavar="DIR", help="output folder (if the file has none)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = make_plan(args.pipeline, output=args.output or "(unset)")
+    for i, stage in enumerate(plan.pipeline.stages):
+        steps = ", ".join(s["type"] for s in stage.steps)
+        print(f"stage {i} {stage.name!r} ({plan.tasks(i)} tasks): {steps}")
+    print(f"{args.pipeline}: OK")
+    return 0

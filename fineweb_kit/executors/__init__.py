@@ -1,0 +1,1 @@
+"""Running pipelines: one task runner (``task.py``), launched locally or on Slurm."""

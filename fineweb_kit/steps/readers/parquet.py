@@ -1,0 +1,58 @@
+"""ParquetReader: Parquet files as written by our ParquetWriter, datatrove or HF datasets.
+
+Reads row groups in batches with pyarrow (never the whole file at once). Columns other than
+``text_key``/``id_key``/``url_key`` go into ``Document.metadata`` (a ``metadata`` struct column
+is merged in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fineweb_kit.document import Document
+from fineweb_kit.exceptions import InputError
+from fineweb_kit.steps.base import Reader, TaskContext
+from fineweb_kit.steps.readers.jsonl import document_from_record
+
+
+class ParquetReader(Reader):
+    """Reads Parquet files batch by batch."""
+
+    abstract = False
+    requires = (("pyarrow", "pyarrow"),)
+
+    def __init__(
+        self,
+        paths: str | list[str],
+        text_key: str = "text",
+        id_key: str = "id",
+        url_key: str = "url",
+        limit: int = -1,
+        batch_size: int = 256,
+    ) -> None:
+        super().__init__(paths, limit=limit, batch_size=batch_size)
+        self.text_key = text_key
+        self.id_key = id_key
+        self.url_key = url_key
+
+    def read_file(self, path: str, ctx: TaskContext) -> Iterator[Document]:
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+        except Exception as e:
+            raise InputError(f"{path}: not a readable Parquet file: {e}") from None
+        if self.text_key not in pf.schema_arrow.names:
+            raise InputError(
+                f"{path}: no column {self.text_key!r}; columns: {pf.schema_arrow.names}"
+            )
+        row = 0
+        for record_batch in pf.iter_batches(batch_size=self.batch_size):
+            for record in record_batch.to_pylist():
+                row += 1
+                if record.get(self.text_key) is None:
+                    self.stats.add("errors_null_text")
+                    continue
+                yield document_from_record(
+                    record, self.text_key, self.id_key, self.url_key, f"{path}:{row}"
+                )

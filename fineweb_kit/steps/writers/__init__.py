@@ -1,0 +1,1 @@
+"""Writers: one output part per input file, written atomically (one module per format)."""
