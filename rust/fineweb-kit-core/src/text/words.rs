@@ -69,8 +69,7 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
     merge_specials(text, out);
 }
 
-/// Longest special case (bytes) the merge pass looks for.
-const MAX_SPECIAL_BYTES: usize = 40;
+use specials::MAX_BYTES as MAX_SPECIAL_BYTES;
 
 /// spaCy's second pass: adjacent tokens (no space between) whose text together is a special
 /// case are re-split as that special case says (`"a" "."` -> `"a."`, `")" ":"` -> `"):"`).
