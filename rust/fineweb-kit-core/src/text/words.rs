@@ -209,6 +209,12 @@ fn attach_core(text: &str, lo: usize, hi: usize, out: &mut Vec<Token>) {
         push_pieces(out, lo, p);
         return;
     }
+    // Fast path: infixes and URLs need punctuation or symbols; plain ASCII letters and digits
+    // are one token.
+    if core.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        push(out, lo, hi);
+        return;
+    }
     if core.contains('.') && url_regex().is_match(core) {
         push(out, lo, hi);
         return;
