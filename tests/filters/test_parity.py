@@ -78,3 +78,31 @@ def test_c4_rewritten_text_matches(parity_docs: list[dict], datatrove_verdicts: 
             print(f"  text differs: {d.id}")
     assert len(pairs) > len(parity_docs) // 2
     assert sum(same) / len(pairs) >= MIN_AGREEMENT
+
+
+def test_fineweb_chain_agreement(parity_docs: list[dict], datatrove_verdicts: dict) -> None:
+    """The four filters chained in FineWeb's order (FineWeb's filter sees C4's cleaned text):
+    the same documents survive, and each dropped one is dropped by the same filter."""
+    docs = [Document(text=d["text"], id=d["id"]) for d in parity_docs]
+    first: dict[str, str] = {}
+    alive = docs
+    for name, cls in OURS.items():
+        flt = cls()
+        survivors = []
+        for i in range(0, len(alive), 256):
+            part = alive[i : i + 256]
+            for doc, reason in zip(part, flt.filter_batch(part), strict=True):
+                if reason is None:
+                    survivors.append(doc)
+                else:
+                    first[doc.id] = name
+        alive = survivors
+    ours = [first.get(d["id"]) for d in parity_docs]
+    theirs = datatrove_verdicts["chain"]
+    disagree = [
+        (d["id"], o, t) for d, o, t in zip(parity_docs, ours, theirs, strict=True) if o != t
+    ]
+    print(f"\nchain: {len(alive)} kept by us, {theirs.count(None)} by datatrove")
+    for doc_id, o, t in disagree:
+        print(f"  {doc_id}: ours={o or 'keep'} datatrove={t or 'keep'}")
+    assert 1 - len(disagree) / len(parity_docs) >= MIN_AGREEMENT
