@@ -33,16 +33,15 @@ if __name__ == "__main__":
 
 import gzip
 import json
-import platform
 import statistics
 import subprocess
 import time
 from collections.abc import Callable
-from importlib.metadata import version
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.common import machine, versions  # noqa: E402
 from fineweb_kit.document import Document  # noqa: E402
 from fineweb_kit.steps.base import TaskContext  # noqa: E402
 from fineweb_kit.steps.filters.c4_quality import C4QualityFilter  # noqa: E402
@@ -129,25 +128,13 @@ def timed(make: Callable[[], Callable[[], int]], repeat: int) -> tuple[float, in
     return statistics.median(times), kept
 
 
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        commit = "?"
-    vers = ", ".join(f"{p} {version(p)}" for p in ("datatrove", "spacy", "numpy"))
+def describe() -> str:
+    """Machine, versions, commit and thread count, for the table header."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     return (
-        f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; {vers}; fineweb-kit {commit}; "
+        f"{machine()}; {versions('datatrove', 'spacy', 'numpy')}; fineweb-kit {commit or '?'}; "
         f"RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS', 'all')}"
     )
 
@@ -162,7 +149,7 @@ def main() -> None:
     texts = load_texts(args.data, args.docs)
     n, mb = len(texts), sum(len(t.encode()) for t in texts) / 1e6
     print(f"{n} cc-docs documents ({mb:.1f} MB), median of {args.repeat} runs")
-    print(machine())
+    print(describe())
     run_ours(texts[:20], [0, 1, 2, 3])()  # warm up (thread pool, tables)
     run_datatrove(texts[:20], [0, 1, 2, 3])()  # warm up (spaCy load)
 

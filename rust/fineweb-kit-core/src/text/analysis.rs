@@ -353,4 +353,21 @@ mod tests {
         };
         assert!(analyse_batch(&["x"], &cfg).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn counts_are_bounded(text in "(\\PC|\n|\r| ){0,200}") {
+            let s = analyse(&text, &AnalysisConfig::default());
+            proptest::prop_assert!(s.dup_lines < s.n_lines.max(1));
+            proptest::prop_assert!(s.dup_paragraphs < s.n_paragraphs.max(1));
+            proptest::prop_assert!(s.dup_line_chars <= s.n_chars);
+            proptest::prop_assert!(s.n_non_symbol_words <= s.n_words);
+            proptest::prop_assert!(s.alpha_words <= s.n_words);
+            proptest::prop_assert!(s.stop_char_lines <= s.n_nonblank_lines);
+            proptest::prop_assert!(s.dup_nonblank_line_chars <= s.n_chars - s.newlines);
+            for &d in &s.dup_ngram_chars {
+                proptest::prop_assert!(d <= s.n_chars);
+            }
+        }
+    }
 }

@@ -201,4 +201,56 @@ mod tests {
         let h = ConcatHashes::new(&words);
         assert_eq!(dup_ngram_chars(&h, &w, &[2]), [3]);
     }
+
+    /// The datatrove formulas written naively (strings built and compared), as the oracle.
+    fn naive_dup(words: &[&str], n: usize) -> usize {
+        let mut seen = std::collections::HashSet::new();
+        let (mut idx, mut rep) = (0, 0);
+        while idx + n <= words.len() {
+            let g: String = words[idx..idx + n].concat();
+            if seen.insert(g.clone()) {
+                idx += 1;
+            } else {
+                rep += g.chars().count();
+                idx += n;
+            }
+        }
+        rep
+    }
+
+    fn naive_top(words: &[&str], n: usize) -> usize {
+        let grams: Vec<String> = words.windows(n).map(|w| w.join(" ")).collect();
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for g in grams {
+            match counts.iter_mut().find(|(k, _)| *k == g) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((g, 1)),
+            }
+        }
+        let best = counts
+            .iter()
+            .fold(None::<&(String, usize)>, |b, x| match b {
+                Some(b) if b.1 >= x.1 => Some(b),
+                _ => Some(x),
+            });
+        best.map_or(0, |(g, c)| g.chars().count() * c)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_ngram_measures_equal_naive(
+            words in proptest::collection::vec("(a|b|ab|ba|é|c)", 0..40)
+        ) {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let w = WordIds::new(&words);
+            let h = ConcatHashes::new(&words);
+            let sizes: Vec<usize> = (1..=6).collect();
+            let dup = dup_ngram_chars(&h, &w, &sizes);
+            let top = top_ngram_chars(&h, &w, &sizes);
+            for (k, &n) in sizes.iter().enumerate() {
+                proptest::prop_assert_eq!(dup[k], naive_dup(&words, n));
+                proptest::prop_assert_eq!(top[k], naive_top(&words, n));
+            }
+        }
+    }
 }

@@ -69,8 +69,7 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
     merge_specials(text, out);
 }
 
-/// Longest special case (bytes) the merge pass looks for.
-const MAX_SPECIAL_BYTES: usize = 40;
+use specials::MAX_BYTES as MAX_SPECIAL_BYTES;
 
 /// spaCy's second pass: adjacent tokens (no space between) whose text together is a special
 /// case are re-split as that special case says (`"a" "."` -> `"a."`, `")" ":"` -> `"):"`).
@@ -208,6 +207,12 @@ fn attach_core(text: &str, lo: usize, hi: usize, out: &mut Vec<Token>) {
     let core = &text[lo..hi];
     if let Some(p) = specials::lookup(core) {
         push_pieces(out, lo, p);
+        return;
+    }
+    // Fast path: infixes and URLs need punctuation or symbols; plain ASCII letters and digits
+    // are one token.
+    if core.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        push(out, lo, hi);
         return;
     }
     if core.contains('.') && url_regex().is_match(core) {
