@@ -6,8 +6,8 @@
 pub mod bpe;
 pub mod dedup;
 pub mod error;
-pub mod shards;
 pub mod minhash;
+pub mod shards;
 pub mod text;
 
 pub use error::{CoreError, CoreResult};

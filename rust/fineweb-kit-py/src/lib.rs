@@ -8,8 +8,8 @@ use pyo3::prelude::*;
 
 mod bpe;
 mod error;
-mod shards;
 mod minhash;
+mod shards;
 mod text;
 
 #[pymodule]
