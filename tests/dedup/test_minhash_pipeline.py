@@ -130,3 +130,9 @@ def test_filter_refuses_changed_inputs(tmp_path, corpus):
     proc = cli("run", str(cfg), "--plain", "--stage", "filter")
     assert proc.returncode != 0
     assert "differs from the one MinhashSignature signed" in proc.stderr
+
+
+def test_draft_recipe_validates():
+    proc = cli("validate", "pipelines/fineweb-dedup.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert "MinhashCluster" in proc.stdout

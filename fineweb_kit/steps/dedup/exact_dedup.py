@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.dedup.keyed import KeyFind, KeySignature, check_key_folder, key_fingerprint
+from fineweb_kit.steps.dedup.keyed import (
+    ORIGINAL,
+    KeyFind,
+    KeySignature,
+    check_key_folder,
+    key_fingerprint,
+)
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
 
 REASON = "exact_duplicate"
@@ -70,9 +76,12 @@ class ExactDedupFilter(VerifiedFilter):
         check_key_folder(root, "exact", 1)
 
     def load_records(self, records: Any) -> None:
-        # [document index, sentence index (0), first copy's id, copies]
-        self._dups = {int(r[0]): int(r[3]) for r in records}
-        self._groups = {int(r[2]): int(r[3]) for r in records}
+        # [document index, 0, first copy's id, copies (| ORIGINAL on the first copy)]
+        self._dups, self._groups = {}, {}
+        for r in records:
+            size = int(r[3])
+            target = self._groups if size & ORIGINAL else self._dups
+            target[int(r[0])] = size & ~ORIGINAL
 
     def filter_batch(self, batch: Batch) -> list[str | None]:
         reasons: list[str | None] = []
@@ -82,6 +91,6 @@ class ExactDedupFilter(VerifiedFilter):
                 reasons.append(REASON)
                 continue
             if self.annotate:
-                doc.metadata["exact_dup_count"] = self._groups.get(self.doc_id(index), 1)
+                doc.metadata["exact_dup_count"] = self._groups.get(index, 1)
             reasons.append(None)
         return reasons

@@ -5,7 +5,9 @@ Folder layout (``folder``, relative to the run's output folder)::
     config.json                   method and parameters, with their fingerprint
     signatures/bucket_000/*.sig   stage 1: sorted keys per input file (runs)
     signatures/docs/<part>.docs   stage 1: one text hash per document, in reading order
-    clusters/NNNNNN.dups          stage 2: duplicates in input file NNNNNN
+    clusters/NNNNNN.dups          stage 2: per input file NNNNNN, records [document index,
+                                  sentence index, original's id, copies]; the original's own
+                                  record has ORIGINAL (bit 63) set in the copies word
     clusters/summary.json         stage 2: written last; counts
 
 Stage 2 is one unit of work (one task) that merges all keys in ``memory_budget_mb``.
@@ -30,6 +32,8 @@ from fineweb_kit.steps.base import PipelineStep, TaskContext
 from fineweb_kit.steps.dedup.minhash_config import file_index
 from fineweb_kit.steps.dedup.units import UnitStep
 from fineweb_kit.steps.params import check_positive_int, check_range
+
+ORIGINAL = 1 << 63
 
 
 def key_fingerprint(method: str, n_sentences: int) -> int:

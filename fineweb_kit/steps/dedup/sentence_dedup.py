@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.dedup.keyed import KeyFind, KeySignature, check_key_folder, key_fingerprint
+from fineweb_kit.steps.dedup.keyed import (
+    ORIGINAL,
+    KeyFind,
+    KeySignature,
+    check_key_folder,
+    key_fingerprint,
+)
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
 from fineweb_kit.steps.params import check_positive_int
 
@@ -84,8 +90,9 @@ class SentenceDedupFilter(VerifiedFilter):
 
     def load_records(self, records: Any) -> None:
         spans: dict[int, list[int]] = defaultdict(list)
-        for r in records:  # [document index, window start, original id, copies]
-            spans[int(r[0])].append(int(r[1]))
+        for r in records:  # [document index, window start, original id, copies | ORIGINAL]
+            if not int(r[3]) & ORIGINAL:
+                spans[int(r[0])].append(int(r[1]))
         self._spans = dict(spans)
 
     def filter_batch(self, batch: Batch) -> list[str | None]:
