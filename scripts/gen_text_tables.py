@@ -66,9 +66,17 @@ TABLES: list[tuple[str, str, Callable[[str], bool]]] = [
     ),
     ("PY_ALPHA", "Python `str.isalpha` (categories L*)", str.isalpha),
     ("PY_SPACE", "Python `str.isspace`", str.isspace),
-    ("PY_LINEBREAK", "Python `str.splitlines` boundaries", lambda c: len(("a" + c + "a").splitlines()) == 2),
+    (
+        "PY_LINEBREAK",
+        "Python `str.splitlines` boundaries",
+        lambda c: len(("a" + c + "a").splitlines()) == 2,
+    ),
     ("PY_DECIMAL", "Unicode category Nd", lambda c: unicodedata.category(c) == "Nd"),
-    ("UNICODE_MN", "Unicode category Mn (stripped by normalisation)", lambda c: unicodedata.category(c) == "Mn"),
+    (
+        "UNICODE_MN",
+        "Unicode category Mn (stripped by normalisation)",
+        lambda c: unicodedata.category(c) == "Mn",
+    ),
 ]
 
 

@@ -12,9 +12,9 @@ words for English), which tokenises 2,212 of the 2,219 ``cc-docs`` documents ide
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -44,11 +44,26 @@ class AnalysisConfig:
 
 DEFAULT_CONFIG = AnalysisConfig()
 
+T = TypeVar("T")
+
+
+def _call(fn: Callable[..., T], texts: Sequence[str], *args: Any, **kwargs: Any) -> T:
+    """Calls a batch function of the Rust core. Texts holding lone surrogates (which cannot
+    cross into Rust as UTF-8) are passed with each surrogate replaced by ``?``, which keeps
+    every length in characters unchanged."""
+    batch = list(texts)
+    try:
+        return fn(batch, *args, **kwargs)
+    except UnicodeEncodeError:
+        clean = [t.encode("utf-8", "replace").decode("utf-8") for t in batch]
+        return fn(clean, *args, **kwargs)
+
 
 def analyse_texts(texts: Sequence[str], config: AnalysisConfig = DEFAULT_CONFIG) -> Columns:
     """Analyses ``texts`` in one Rust call and returns the columns (no caching)."""
-    return _core.analyse_texts(
-        list(texts),
+    return _call(
+        _core.analyse_texts,
+        texts,
         list(config.top_ngrams),
         list(config.dup_ngrams),
         list(config.stop_words),
@@ -79,29 +94,29 @@ def analyse_batch(batch: Batch, config: AnalysisConfig = DEFAULT_CONFIG) -> Colu
 
 def split_words(texts: Sequence[str]) -> list[list[str]]:
     """The words of each text, as datatrove's ``split_into_words`` (English) has them."""
-    return _core.split_words(list(texts))
+    return _call(_core.split_words, texts)
 
 
 def count_sentences(texts: Sequence[str]) -> list[int]:
     """Sentences per text, as ``len(datatrove split_into_sentences(text))`` counts them."""
-    return _core.count_sentences(list(texts))
+    return _call(_core.count_sentences, texts)
 
 
 def simplify_texts(texts: Sequence[str]) -> list[str]:
     """datatrove's ``simplify_text`` (lowercase, numbers -> 0, no punctuation, no accents)."""
-    return _core.simplify_texts(list(texts))
+    return _call(_core.simplify_texts, texts)
 
 
 def normalized_words(texts: Sequence[str]) -> list[list[str]]:
     """The words MinHash shingles: ``split_words(simplify_text(text))`` per text."""
-    return _core.normalized_words(list(texts))
+    return _call(_core.normalized_words, texts)
 
 
 def c4_line_filter(texts: Sequence[str], **options: Any) -> dict[str, Any]:
     """C4's line rules over ``texts`` (options: see ``C4QualityFilter``). Returns ``reason``
     (list of ``str | None``), ``text`` (rewritten text, ``None`` if dropped), ``num_sentences``
     and per-line counters ``line_*`` (arrays)."""
-    return _core.c4_filter_texts(list(texts), **options)
+    return _call(_core.c4_filter_texts, texts, **options)
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

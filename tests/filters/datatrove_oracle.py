@@ -9,6 +9,7 @@ tokenisation is shared between them.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ class OracleResult:
 
     reasons: dict[str, list[str | None]]
     c4_texts: list[str | None]
+    chain: list[str | None]
+    """The four filters chained in FineWeb's order (FineWeb's filter sees C4's text): the name
+    of the filter that dropped the document, or ``None``."""
 
 
 def load_cc_docs(shared_data: Path) -> list[dict]:
@@ -62,10 +66,26 @@ def run_datatrove(texts: list[str]) -> OracleResult:
     }
     reasons: dict[str, list[str | None]] = {name: [] for name in FILTERS}
     c4_texts: list[str | None] = []
+    chain: list[str | None] = []
     for i, text in enumerate(texts):
         for name, flt in filters.items():
             doc = Document(text=text, id=str(i))
             reasons[name].append(_reason(flt.filter(doc)))
             if name == "C4QualityFilter":
                 c4_texts.append(doc.text if reasons[name][-1] is None else None)
-    return OracleResult(reasons, c4_texts)
+        first = next((n for n in FILTERS[:3] if reasons[n][-1] is not None), None)
+        if first is None:
+            doc = Document(text=c4_texts[-1] or "", id=str(i))
+            if _reason(filters["FineWebQualityFilter"].filter(doc)) is not None:
+                first = "FineWebQualityFilter"
+        chain.append(first)
+    return OracleResult(reasons, c4_texts, chain)
+
+
+def run_chunk(texts: list[str]) -> dict:
+    """``run_datatrove`` as plain data (C4 texts as SHA-1 digests), for a worker process."""
+    res = run_datatrove(texts)
+    digests = [
+        None if t is None else hashlib.sha1(t.encode("utf-8")).hexdigest() for t in res.c4_texts
+    ]
+    return {"reasons": res.reasons, "c4": digests, "chain": res.chain}

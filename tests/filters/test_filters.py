@@ -13,7 +13,13 @@ from fineweb_kit.steps.filters.c4_quality import C4QualityFilter
 from fineweb_kit.steps.filters.fineweb_quality import FineWebQualityFilter
 from fineweb_kit.steps.filters.gopher_quality import GopherQualityFilter
 from fineweb_kit.steps.filters.gopher_repetition import GopherRepetitionFilter
-from fineweb_kit.text import DEFAULT_CONFIG, analyse_batch
+from fineweb_kit.text import (
+    DEFAULT_CONFIG,
+    AnalysisConfig,
+    analyse_batch,
+    analyse_texts,
+    split_words,
+)
 
 PROSE = (
     "The history of the city goes back to the Roman period, and the old walls still stand. "
@@ -129,3 +135,12 @@ def test_yaml_parameters_build() -> None:
     assert flt.config.top_ngrams == (2,) and flt.config.dup_ngrams == (5,)
     custom = build_step({"type": "GopherQualityFilter", "stop_words": ["der", "die"]}, "x")
     assert custom.filter_batch(docs(PROSE)) == ["gopher_enough_stop_words"]
+
+
+def test_bad_input_is_handled() -> None:
+    # lone surrogates (from a lossy decode) cannot cross into Rust: replaced, lengths kept
+    text = "The cat \ud800 sat."
+    assert analyse_texts([text])["n_chars"].tolist() == [len(text)]
+    assert split_words([text]) == [["The", "cat", "?", "sat", "."]]
+    with pytest.raises(ValueError, match="n-gram sizes must be >= 1"):
+        analyse_texts(["x"], AnalysisConfig(top_ngrams=(0,)))

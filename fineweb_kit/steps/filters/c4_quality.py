@@ -57,8 +57,7 @@ def _limit(key: str, value: int) -> int:
 
 
 class C4QualityFilter(Filter):
-    """C4's line rules: removes bad lines, drops documents with lorem ipsum, ``{`` or < 5
-    sentences left."""
+    """C4's line rules: removes bad lines; drops lorem ipsum, ``{`` and too few sentences."""
 
     def __init__(
         self,

@@ -19,7 +19,9 @@ Defaults: datatrove 0.10.1's (``pipeline/filters/fineweb_quality_filter.py``), w
 recipe uses (``examples/fineweb.py``). Differences from the paper: the paper states a duplicated
 line character ratio of 0.1 while datatrove's default is 0.01; ``new_line_ratio`` is in datatrove
 only. ``stop_chars`` defaults to datatrove's ``TERMINAL_PUNCTUATION`` (159 sentence-final marks
-of many scripts). Where datatrove would divide by zero (no words), we use a ratio of 0.
+of many scripts). Where datatrove would divide by zero (no words), we use a ratio of 0. Words
+are English words (spaCy's blank English tokeniser, re-implemented in Rust); datatrove's
+``language`` parameter is not offered.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ Thresholds: the paper's, as datatrove 0.10.1 defaults them
 (``pipeline/filters/gopher_quality_filter.py``) and FineWeb used them (``examples/fineweb.py``).
 A threshold of 0 or null disables its check. One difference: where datatrove would divide by
 zero (a document with no words or no lines when ``min_doc_words`` is disabled), we use a ratio of
-0 and keep the document instead of crashing.
+0 and keep the document instead of crashing. Only English word tokenisation is offered
+(datatrove's ``language`` parameter is not).
 """
 
 from __future__ import annotations

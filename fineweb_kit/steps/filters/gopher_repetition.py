@@ -20,7 +20,8 @@ Thresholds are the paper's (table A1) and datatrove 0.10.1's defaults
 (``pipeline/filters/gopher_repetition_filter.py``), which FineWeb used unchanged
 (datatrove ``examples/fineweb.py``). A threshold of 0 or null disables its check, as in
 datatrove. Words are English words as datatrove counts them (spaCy's blank English tokeniser,
-re-implemented in Rust). No differences from datatrove's formulas.
+re-implemented in Rust). No differences from datatrove's formulas. Only English word
+tokenisation is offered (datatrove's ``language`` parameter is not).
 """
 
 from __future__ import annotations

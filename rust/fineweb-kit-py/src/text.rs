@@ -47,6 +47,9 @@ fn analyse_texts<'py>(
     })
 }
 
+/// A named per-document number of a C4 result.
+type C4Column = (&'static str, fn(&text::C4Result) -> usize);
+
 /// Applies C4's line rules to a batch. Returns a dict: `reason` (list of `str | None`),
 /// `text` (the rewritten text, `None` when dropped), `num_sentences` and the per-line counters
 /// `line_*` (numpy uint64 arrays).
@@ -97,7 +100,7 @@ fn c4_filter_texts<'py>(
         let col = |f: fn(&text::C4Result) -> usize| -> Vec<u64> {
             results.iter().map(|r| f(r) as u64).collect()
         };
-        let columns: [(&str, fn(&text::C4Result) -> usize); 8] = [
+        let columns: [C4Column; 8] = [
             ("num_sentences", |r| r.num_sentences),
             ("line_total", |r| r.lines.total),
             ("line_too_long_word", |r| r.lines.too_long_word),

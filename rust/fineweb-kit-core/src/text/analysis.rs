@@ -7,7 +7,9 @@
 //! whitespace, lengths in code points.
 
 use super::chars::{is_dt_punct, is_terminal_punct, py_isalpha, py_isspace, py_linebreak};
-use super::repetition::{char_len, dup_ngram_chars, find_duplicates, top_ngram_chars, WordIds};
+use super::repetition::{
+    char_len, dup_ngram_chars, find_duplicates, top_ngram_chars, ConcatHashes, WordIds,
+};
 use super::words::{self, Token};
 use crate::error::{CoreError, CoreResult};
 use rayon::prelude::*;
@@ -194,16 +196,9 @@ pub fn analyse(text: &str, config: &AnalysisConfig) -> DocStats {
     (s.dup_lines, s.dup_line_chars) = find_duplicates(lines);
 
     let ids = WordIds::new(&words);
-    s.top_ngram_chars = config
-        .top_ngrams
-        .iter()
-        .map(|&n| top_ngram_chars(&ids, n))
-        .collect();
-    s.dup_ngram_chars = config
-        .dup_ngrams
-        .iter()
-        .map(|&n| dup_ngram_chars(&words, &ids, n))
-        .collect();
+    let hashes = ConcatHashes::new(&words);
+    s.top_ngram_chars = top_ngram_chars(&hashes, &ids, &config.top_ngrams);
+    s.dup_ngram_chars = dup_ngram_chars(&hashes, &ids, &config.dup_ngrams);
 
     let stop: FxHashSet<&str> = config.stop_words.iter().map(String::as_str).collect();
     let mut found: FxHashSet<&str> = FxHashSet::default();
@@ -357,5 +352,22 @@ mod tests {
             ..AnalysisConfig::default()
         };
         assert!(analyse_batch(&["x"], &cfg).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn counts_are_bounded(text in "(\\PC|\n|\r| ){0,200}") {
+            let s = analyse(&text, &AnalysisConfig::default());
+            proptest::prop_assert!(s.dup_lines < s.n_lines.max(1));
+            proptest::prop_assert!(s.dup_paragraphs < s.n_paragraphs.max(1));
+            proptest::prop_assert!(s.dup_line_chars <= s.n_chars);
+            proptest::prop_assert!(s.n_non_symbol_words <= s.n_words);
+            proptest::prop_assert!(s.alpha_words <= s.n_words);
+            proptest::prop_assert!(s.stop_char_lines <= s.n_nonblank_lines);
+            proptest::prop_assert!(s.dup_nonblank_line_chars <= s.n_chars - s.newlines);
+            for &d in &s.dup_ngram_chars {
+                proptest::prop_assert!(d <= s.n_chars);
+            }
+        }
     }
 }

@@ -75,12 +75,19 @@ pub fn is_nonspacing_mark(c: char) -> bool {
 /// General category P* (spaCy's `is_punct` requires every character of a token in P*).
 #[inline]
 pub fn is_unicode_punct(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_punctuation()
+            && !matches!(c, '$' | '+' | '<' | '=' | '>' | '^' | '`' | '|' | '~');
+    }
     in_table(c, tables::UNICODE_PUNCT)
 }
 
 /// datatrove's `PUNCTUATION_SET`: a word made only of these is a "symbol word".
 #[inline]
 pub fn is_dt_punct(c: char) -> bool {
+    if c.is_ascii_alphanumeric() || c == ' ' {
+        return false;
+    }
     in_table(c, tables::DT_PUNCT)
 }
 
@@ -234,6 +241,19 @@ mod tests {
         assert!(!'\x1c'.is_whitespace());
         assert!(py_isspace('\u{a0}'));
         assert!(!py_isspace('\u{200b}'));
+    }
+
+    #[test]
+    fn ascii_fast_paths_agree_with_tables() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            assert_eq!(
+                is_unicode_punct(c),
+                in_table(c, tables::UNICODE_PUNCT),
+                "{c:?}"
+            );
+            assert_eq!(is_dt_punct(c), in_table(c, tables::DT_PUNCT), "{c:?}");
+        }
     }
 
     #[test]

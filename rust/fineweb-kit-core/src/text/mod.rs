@@ -14,6 +14,7 @@ pub mod normalize;
 pub mod repetition;
 pub mod sentences;
 mod specials;
+#[rustfmt::skip]
 pub mod tables;
 pub mod words;
 

@@ -11,11 +11,22 @@ use std::sync::OnceLock;
 /// A special case: the byte lengths of its pieces (one piece: kept whole).
 pub type Pieces = Vec<usize>;
 
-/// The special case for exactly `s`, if any.
+/// No special case is longer than this (bytes); checked by a unit test.
+pub const MAX_BYTES: usize = 40;
+
+/// The special case for exactly `s`, if any. Longer strings are rejected before hashing, so
+/// peeling affixes off a long run of punctuation stays linear.
 #[inline]
 pub fn lookup(s: &str) -> Option<&'static Pieces> {
+    if s.len() > MAX_BYTES {
+        return None;
+    }
+    table().get(s)
+}
+
+fn table() -> &'static FxHashMap<String, Pieces> {
     static TABLE: OnceLock<FxHashMap<String, Pieces>> = OnceLock::new();
-    TABLE.get_or_init(build).get(s)
+    TABLE.get_or_init(build)
 }
 
 const EMOTICONS: &str = "(*_*) (-8 (-: (-; (-_-) (._.) (: (; (= (>_<) (^_^) (o: (¬_¬) (ಠ_ಠ) \
@@ -200,6 +211,11 @@ fn build() -> FxHashMap<String, Pieces> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_special_fits_max_bytes() {
+        assert!(table().keys().all(|k| k.len() <= MAX_BYTES));
+    }
 
     #[test]
     fn contractions_and_abbreviations() {

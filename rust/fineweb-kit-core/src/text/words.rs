@@ -69,8 +69,7 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
     merge_specials(text, out);
 }
 
-/// Longest special case (bytes) the merge pass looks for.
-const MAX_SPECIAL_BYTES: usize = 40;
+use specials::MAX_BYTES as MAX_SPECIAL_BYTES;
 
 /// spaCy's second pass: adjacent tokens (no space between) whose text together is a special
 /// case are re-split as that special case says (`"a" "."` -> `"a."`, `")" ":"` -> `"):"`).
@@ -143,6 +142,15 @@ fn split_span(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
         push_pieces(out, start, p);
         return;
     }
+    // Fast path: ASCII letters only cannot have a prefix, suffix (units need a digit before),
+    // infix or URL, so the span is one word.
+    if text.as_bytes()[start..end]
+        .iter()
+        .all(u8::is_ascii_alphabetic)
+    {
+        push(out, start, end);
+        return;
+    }
     let (mut lo, mut hi) = (start, end);
     let mut prefixes: Vec<(usize, usize)> = Vec::new();
     let mut suffixes: Vec<(usize, usize)> = Vec::new();
@@ -199,6 +207,12 @@ fn attach_core(text: &str, lo: usize, hi: usize, out: &mut Vec<Token>) {
     let core = &text[lo..hi];
     if let Some(p) = specials::lookup(core) {
         push_pieces(out, lo, p);
+        return;
+    }
+    // Fast path: infixes and URLs need punctuation or symbols; plain ASCII letters and digits
+    // are one token.
+    if core.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        push(out, lo, hi);
         return;
     }
     if core.contains('.') && url_regex().is_match(core) {
@@ -261,7 +275,8 @@ kg g mg µg t lb oz m/s km/h kmh mph hPa Pa mbar mb MB kb KB gb GB tb TB T G M K
 гб Тб ТБ тбكم كم² كم³ م م² م³ سم سم² سم³ مم مم² مم³ كم غرام جرام جم كغ ملغ كوب اكواب";
 
 fn is_unit(t: &str) -> bool {
-    UNITS.split(' ').any(|u| u == t)
+    static SET: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| UNITS.split(' ').collect()).contains(t)
 }
 
 /// Characters after which spaCy splits off a final `.` (its `[0-9{al}%²\-\+{punct}{quotes}]`).
@@ -279,7 +294,13 @@ fn find_suffix(s: &str) -> usize {
     if s.is_empty() {
         return 0;
     }
-    let tail: Vec<(usize, char)> = s.char_indices().rev().take(6).collect();
+    let mut tail = [(0usize, ' '); 6];
+    let mut n_tail = 0;
+    for ci in s.char_indices().rev().take(6) {
+        tail[n_tail] = ci;
+        n_tail += 1;
+    }
+    let tail = &tail[..n_tail];
     let dots = s.bytes().rev().take_while(|&b| b == b'.').count();
     let mut best = if dots >= 2 { dots } else { 0 };
     for k in (1..=4usize).rev() {
