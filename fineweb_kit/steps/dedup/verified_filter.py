@@ -88,8 +88,7 @@ class VerifiedFilter(Filter):
         path = self.results_dir(root) / f"{self._file_id:06d}{self.records_suffix}"
         records = np.zeros((0, 4), dtype=np.uint64)
         if path.is_file():
-            kind = "clusters"
-            _, records = _core.read_records(str(path), kind, self._fingerprint, 4)
+            _, records = _core.read_records(str(path), "clusters", self._fingerprint, 4)
         self.load_records(records)
 
     def next_index(self, text: str) -> int:
