@@ -1,6 +1,8 @@
 """Type stubs of ``fineweb_kit._core``, the Rust extension. Users import the Python wrappers
 (``fineweb_kit.text``, ...), never ``_core`` directly."""
 
+from os import PathLike
+
 import numpy as np
 import numpy.typing as npt
 
@@ -57,3 +59,93 @@ def normalized_words(texts: list[str]) -> list[list[str]]:
     """Words of ``simplify_text(text)``: what MinHash shingles."""
 
 # --------------------------------------- end of text -----------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# minhash + dedup (rust/fineweb-kit-py/src/minhash.rs): the Rust work of the MinHash, exact and
+# sentence dedup stages. Batch / per-unit calls, GIL released. Intermediate files use the framed
+# record format of rust/fineweb-kit-core/src/dedup/format.rs (header, version, configuration
+# fingerprint, record count, xxh3 checksum); damaged or foreign files raise FormatError.
+# ---------------------------------------------------------------------------------------------
+
+class MinhashParams:
+    """MinHash parameters; ``a``/``b``: one permutation pair per hash (num_buckets * per)."""
+
+    def __init__(
+        self,
+        n_grams: int,
+        num_buckets: int,
+        hashes_per_bucket: int,
+        hash_fn: str,  # "sha1" | "xxhash"
+        precision: int,  # 32 | 64
+        seed: int,
+        a: list[int],
+        b: list[int],
+    ) -> None: ...
+    @property
+    def fingerprint(self) -> int: ...
+    def signatures(self, texts: list[str]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+        """(uint64 array texts x hashes, bool array: has at least one n-gram)."""
+
+class SignatureSink:
+    """MinHash stage 1 writer of one input file (sorted runs per bucket + document hashes)."""
+
+    def __init__(
+        self,
+        params: MinhashParams,
+        root: str | PathLike[str],
+        part: str,
+        file_index: int,
+        input: str,
+        budget: int,
+    ) -> None: ...
+    def add(self, texts: list[str]) -> None: ...
+    def commit(self) -> dict[str, int]: ...
+    def abort(self) -> None: ...
+
+class KeySink:
+    """Exact ("exact") / sentence ("sentences") dedup stage 1 writer of one input file."""
+
+    def __init__(
+        self,
+        mode: str,
+        n_sentences: int,
+        root: str | PathLike[str],
+        part: str,
+        file_index: int,
+        input: str,
+        fingerprint: int,
+        budget: int,
+    ) -> None: ...
+    def add(self, texts: list[str]) -> None: ...
+    def commit(self) -> dict[str, int]: ...
+    def abort(self) -> None: ...
+
+def minhash_find_pairs(
+    inputs: list[str],
+    out: str | PathLike[str],
+    fingerprint: int,
+    hashes_per_bucket: int,
+    budget: int,
+    tmp_dir: str | PathLike[str],
+    meta: str,
+) -> dict[str, int]: ...
+def minhash_cluster(
+    pair_files: list[str], out_dir: str | PathLike[str], fingerprint: int, keep: str
+) -> dict[str, int]: ...
+def dedup_find_duplicates(
+    inputs: list[str],
+    out_dir: str | PathLike[str],
+    fingerprint: int,
+    budget: int,
+    tmp_dir: str | PathLike[str],
+) -> dict[str, int]: ...
+def dedup_remove_sentences(
+    items: list[tuple[str, list[int]]], n_sentences: int
+) -> list[tuple[str, int]]: ...
+def read_records(
+    path: str, kind: str, fingerprint: int, words: int
+) -> tuple[str, npt.NDArray[np.uint64]]:
+    """(header metadata JSON, uint64 array records x words); kind: signatures, pairs,
+    clusters, docs, keys."""
+
+# -------------------------------------- end of minhash ---------------------------------------

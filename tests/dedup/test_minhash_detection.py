@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 
 import numpy as np
@@ -27,11 +28,16 @@ def planted_pair(vocab: list[str], s: float, rng: random.Random) -> tuple[str, s
     return " ".join(a), " ".join(b), exact
 
 
+@functools.cache
+def vocabulary() -> list[str]:
+    return sorted({w.lower() for d in real_docs() for w in d["text"].split() if w.isalpha()})
+
+
 @pytest.mark.parametrize("s", [0.6, 0.7, 0.8, 0.9])
 def test_detection_rate_follows_theory(s):
     settings = MinhashSettings()
     params = settings.core()
-    vocab = sorted({w.lower() for d in real_docs() for w in d["text"].split() if w.isalpha()})
+    vocab = vocabulary()
     assert len(vocab) > 2 * N_WORDS
     rng = random.Random(int(s * 100))
     pairs = [planted_pair(vocab, s, rng) for _ in range(N_PAIRS)]

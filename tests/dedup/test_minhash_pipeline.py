@@ -129,4 +129,10 @@ def test_filter_refuses_changed_inputs(tmp_path, corpus):
     cfg = write_pipeline(tmp_path / "p.yaml", minhash_pipeline(tmp_path / "in", out))
     proc = cli("run", str(cfg), "--plain", "--stage", "filter")
     assert proc.returncode != 0
-    assert "differs from the one MinhashSignature signed" in proc.stderr
+    assert "differs from the one MinhashSignature saw" in proc.stderr
+
+
+def test_draft_recipe_validates():
+    proc = cli("validate", "pipelines/fineweb-dedup.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert "MinhashCluster" in proc.stdout

@@ -10,7 +10,9 @@
 //! Records `[key_hi, key_lo, document id, sentence index]` sorted per input file ([`RunSink`]),
 //! then merged: in each group of equal keys the first record (smallest document id, then
 //! sentence index) is the original, every other one a duplicate, collected per input file
-//! (external sort) as `[document index, sentence index, original document id, group size]`.
+//! (external sort) as `[document index, sentence index, original document id, group size]`;
+//! the original itself is listed too, with [`ORIGINAL`] set in its group size, so the filter
+//! of its file knows how many copies it has.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +26,9 @@ use super::sort::ExternalSorter;
 use super::{doc_id, split_doc_id};
 use crate::error::{CoreError, CoreResult};
 use crate::text::{sentences, simplify_text, tokenize, Token};
+
+/// Flag set in the group-size word of the record of a group's original (first) occurrence.
+pub const ORIGINAL: u64 = 1 << 63;
 
 /// The keys of one document with their sentence index.
 pub type DocKeys = Vec<([u64; 2], u64)>;
@@ -184,6 +189,7 @@ pub fn find_duplicates(
         if group.len() > 1 {
             stats.duplicate_groups += 1;
             let (first, size) = (group[0][0], group.len() as u64);
+            sorter.push(&[group[0][0], group[0][1], first, size | ORIGINAL])?;
             for &[id, sent] in &group[1..] {
                 sorter.push(&[id, sent, first, size])?;
                 stats.duplicates += 1;
@@ -301,9 +307,14 @@ mod tests {
             .collect();
         let out = dir.path().join("dups");
         let st = find_duplicates(&inputs, &out, 9, 1 << 20, &dir.path().join("tmp")).unwrap();
-        assert_eq!((st.duplicate_groups, st.duplicates, st.files), (1, 1, 1));
-        let r = super::super::RecordReader::open(&dups_path(&out, 1), Kind::Clusters, 9, 4, 1024)
-            .unwrap();
-        assert_eq!(r.read_all().unwrap(), vec![0, 0, doc_id(0, 0), 2]);
+        assert_eq!((st.duplicate_groups, st.duplicates, st.files), (1, 1, 2));
+        let read = |f: u32| {
+            super::super::RecordReader::open(&dups_path(&out, f), Kind::Clusters, 9, 4, 1024)
+                .unwrap()
+                .read_all()
+                .unwrap()
+        };
+        assert_eq!(read(1), vec![0, 0, doc_id(0, 0), 2]);
+        assert_eq!(read(0), vec![0, 0, doc_id(0, 0), 2 | ORIGINAL]);
     }
 }

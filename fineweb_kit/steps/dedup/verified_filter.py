@@ -1,0 +1,120 @@
+"""VerifiedFilter: base of the last stage of every dedup method.
+
+The last stage re-reads the input files of the first dedup stage and acts on documents by
+position (input file index, document index). To make a mismatch impossible to miss, it checks,
+before dropping or editing anything: that the find stage finished (``summary.json``) with this
+configuration; that this input file is one the first stage saw (same real path, same part
+name); that every document's text hash equals the one recorded then; and that the document
+count is the same. Any difference fails the file with a message naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from fineweb_kit.exceptions import ConfigError, InputError
+from fineweb_kit.steps.base import Filter, TaskContext
+
+
+class VerifiedFilter(Filter):
+    """A filter over per-file dedup results, checked against the first stage's records."""
+
+    abstract = True
+    kind = "dedup"
+    first_stage = "the first dedup stage"
+    records_suffix = ".dups"
+
+    def __init__(self, folder: str, exclusion_writer: dict[str, Any] | None = None) -> None:
+        super().__init__(exclusion_writer)
+        self.folder = folder
+        self._fingerprint = 0
+        self._hashes: Any = None
+        self._file_id = 0
+        self._next = 0
+        self._input = ""
+
+    def fingerprint(self) -> int:
+        """The configuration fingerprint every file must carry."""
+        raise NotImplementedError
+
+    def check_folder(self, root: Path) -> None:
+        """Refuses a folder of another configuration (ConfigError)."""
+        raise NotImplementedError
+
+    def results_dir(self, root: Path) -> Path:
+        return root / "clusters"
+
+    def load_records(self, records: Any) -> None:
+        """Takes this file's result records (uint64 array, 4 columns; may be empty)."""
+        raise NotImplementedError
+
+    def setup(self, ctx: TaskContext) -> None:
+        super().setup(ctx)
+        root = ctx.resolve(self.folder)
+        self._fingerprint = self.fingerprint()
+        self.check_folder(root)
+        if not (self.results_dir(root) / "summary.json").is_file():
+            raise ConfigError(f"{root}: the find stage has not finished; run it before the filter")
+
+    def open_file(self, ctx: TaskContext) -> None:
+        import numpy as np
+
+        from fineweb_kit import _core
+
+        super().open_file(ctx)
+        root = ctx.resolve(self.folder)
+        docs = root / "signatures" / "docs" / f"{ctx.part_name}.docs"
+        self._input = ctx.input_path or ""
+        if not docs.is_file():
+            raise InputError(
+                f"{self._input}: not seen by {self.first_stage} ({docs} missing); the filter "
+                "must read the same input files as that stage"
+            )
+        meta, hashes = _core.read_records(str(docs), "docs", self._fingerprint, 1)
+        info = json.loads(meta)
+        if info["input"] != os.path.realpath(self._input):
+            raise InputError(
+                f"{self._input}: {self.first_stage}'s file number {info['file_index']} was "
+                f"{info['input']}; the filter must read the same input files as that stage"
+            )
+        self._hashes = hashes[:, 0]
+        self._file_id = int(info["file_index"])
+        self._next = 0
+        path = self.results_dir(root) / f"{self._file_id:06d}{self.records_suffix}"
+        records = np.zeros((0, 4), dtype=np.uint64)
+        if path.is_file():
+            _, records = _core.read_records(str(path), "clusters", self._fingerprint, 4)
+        self.load_records(records)
+
+    def next_index(self, text: str) -> int:
+        """Position of the next document, after checking it is the one first seen there."""
+        index = self._next
+        self._next += 1
+        if index >= len(self._hashes):
+            raise InputError(
+                f"{self._input}: more documents than {self.first_stage} saw "
+                f"({len(self._hashes)}); inputs changed since it ran"
+            )
+        if xxhash.xxh3_64_intdigest(text.encode("utf-8")) != int(self._hashes[index]):
+            raise InputError(
+                f"{self._input}: document {index} differs from the one {self.first_stage} "
+                "saw; inputs or steps before the filter changed"
+            )
+        return index
+
+    def doc_id(self, index: int) -> int:
+        return self._file_id << 32 | index
+
+    def close_file(self, ctx: TaskContext, ok: bool) -> None:
+        complete = self._hashes is None or self._next == len(self._hashes)
+        super().close_file(ctx, ok and complete)
+        if ok and not complete:
+            raise InputError(
+                f"{self._input}: {self._next} documents read, {self.first_stage} saw "
+                f"{len(self._hashes)}; inputs changed since it ran"
+            )
