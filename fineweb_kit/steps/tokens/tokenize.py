@@ -1,5 +1,10 @@
 """Tokenize: encodes documents and writes token shards, one set of shards per input file.
 
+``tokenizer``: a fineweb-kit tokenizer file (``Tokenizer.save``), a tiktoken rank file named
+after its encoding (``r50k_base.tiktoken``, ``cl100k_base.tiktoken``, ...), an HF
+``tokenizer.json``, ``bytes`` (UTF-8 bytes + EOT) or ``tiktoken:NAME`` (tiktoken itself).
+Special-token strings inside documents are encoded as plain text (tiktoken's
+``encode_ordinary``), so the boundary token only ever marks document boundaries.
 Each batch of documents is encoded in one call of the tokenizer (Rust, GIL released), the
 boundary token is added to each document by the Rust shard writer (``append``: after each
 document, GPT-2's ``<|endoftext|>`` convention, the default; ``prepend``: before it, as a BOS
