@@ -68,6 +68,24 @@ def test_resume_reproduces_uninterrupted_losses(byte_shards, tmp_path):
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
 
 
+def test_sample_continues_the_prompt_and_checks_the_tokenizer(
+    byte_shards, tmp_path, tiktoken_cache
+):
+    from tests.pipeline.helpers import cli
+
+    out = tmp_path / "run"
+    train(_cfg(tiny_config(out, str(byte_shards / "train-00000.fks"), train={"max_steps": 4})))
+    args = ["sample", "--checkpoint", str(out), "--max-tokens", "40", "--num-samples", "2"]
+    proc = cli(*args, "--prompt", "The web ")
+    assert proc.returncode == 0, proc.stderr
+    samples = proc.stdout.split("\n---\n")
+    assert len(samples) == 3 and all(s.startswith("The web ") and len(s) > 8 for s in samples[:2])
+    again = cli(*args, "--prompt", "The web ")
+    assert again.stdout == proc.stdout  # seeded
+    wrong = cli(*args, "--tokenizer", "tiktoken:r50k_base")
+    assert wrong.returncode == 2 and "not the one the model was trained with" in wrong.stderr
+
+
 def test_ddp_two_processes_equal_one_with_accumulation(byte_shards, tmp_path):
     train_path = str(byte_shards / "train-00000.fks")
     one = tiny_config(tmp_path / "one", train_path, train={"grad_accum": 2, "max_steps": 5})
