@@ -13,7 +13,8 @@ up to ``--mb`` MB of UTF-8. Rows, all on the same documents, single-threaded
   document shuffling off), writing its ``.ds`` + ``.ds.index`` files.
 
 All encoders use GPT-2's vocabulary (r50k_base), so they produce the same ids. Every row runs
-``--repeats`` times in this process after one warm-up; the table shows medians.
+``--repeats`` times in this process after one warm-up, in interleaved rounds (so a change of
+machine load hits every row alike); the table shows medians.
 Usage: ``python benchmarks/shards_bench.py [--mb 8] [--repeats 3]``.
 """
 
@@ -120,15 +121,21 @@ def bench(docs: list[str], data: Path, repeats: int) -> list[tuple[str, float, i
         for _ in result or ():
             pass
 
-    rows = []
-    for name, fn in [
+    fns = [
         ("encode only (fineweb-kit)", encode_only),
         ("Tokenize path: encode + .fks shards", tokenize_path),
         ("tiktoken encode_ordinary_batch", tiktoken_only),
         ("datatrove DocumentTokenizer", datatrove_run),
-    ]:
-        rows.append((name, median(timed_runs(fn, runs=repeats, warmup=1)), n_tokens))
-        print(f"  {name}: {rows[-1][1]:.3f} s", file=sys.stderr)
+    ]
+    times: dict[str, list[float]] = {name: [] for name, _ in fns}
+    for _, fn in fns:  # warm-up
+        fn()
+    for _ in range(repeats):  # interleaved rounds: load drift hits every row alike
+        for name, fn in fns:
+            times[name] += timed_runs(fn, runs=1)
+    rows = [(name, median(times[name]), n_tokens) for name, _ in fns]
+    for name, ts in times.items():
+        print(f"  {name}: " + " ".join(f"{t:.3f}" for t in ts), file=sys.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
     return rows
 
