@@ -80,3 +80,45 @@ def train_bpe(
 # ============================================================================================
 # end of bpe
 # ============================================================================================
+
+# ============================================================================================
+# shards (rust/fineweb-kit-py/src/shards.rs) -- wrapped by fineweb_kit.shards
+# ============================================================================================
+
+class ShardWriter:
+    """Writes one ``.fks`` token shard (format: rust/fineweb-kit-core/src/shards/mod.rs)."""
+
+    def __init__(
+        self,
+        path: str,
+        vocab_size: int,
+        fingerprint: bytes,
+        boundary: str = "append",
+        boundary_token: int | None = None,
+        dtype: str | None = None,
+        with_mask: bool = False,
+    ) -> None: ...
+    def append(
+        self,
+        flat: npt.NDArray[np.uint32],
+        ends: npt.NDArray[np.uint64],
+        mask: npt.NDArray[np.uint8] | None = None,
+        add_boundary: bool = True,
+    ) -> None: ...
+    @property
+    def n_tokens(self) -> int: ...
+    @property
+    def n_docs(self) -> int: ...
+    def finish(self) -> dict[str, object]: ...
+    def abort(self) -> None: ...
+
+def shard_header(path: str) -> dict[str, object]: ...
+def shard_fingerprint(path: str) -> bytes: ...
+def shard_verify(path: str) -> dict[str, object]: ...
+def shard_copy_docs(
+    inputs: list[str], sources: npt.NDArray[np.uint32], docs: npt.NDArray[np.uint64], out: str
+) -> dict[str, object]: ...
+
+# ============================================================================================
+# end of shards
+# ============================================================================================
