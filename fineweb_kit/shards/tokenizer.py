@@ -1,8 +1,8 @@
 """The tokenizer as the shard code sees it: batched encoding to flat ids, and a fingerprint.
 
 A shard records a 32-byte fingerprint of the tokenizer that wrote it, so that ids are never
-read back with another vocabulary. The fingerprint is the tokenizer's own ``fingerprint`` when
-it has one; otherwise it is computed here, canonically, from what defines the encoding:
+read back with another vocabulary. It is computed here, canonically, from what defines the
+encoding (not from a file's bytes, so every file format of one tokenizer agrees):
 
     sha256( b"fineweb-kit tokenizer v1\\n" + pattern + b"\\n"
             + for each id in 0..n_vocab: u32le(len(bytes)) + bytes   (u32le(0xFFFFFFFF) if unused)
@@ -92,13 +92,8 @@ def from_fineweb_kit(tok: Any, name: str, num_threads: int | None = 1) -> ShardT
     occurs nowhere else); the shard writer then adds the boundary token where configured.
     ``num_threads``: encoder threads per batch (``None``: all cores).
     """
-    fp = getattr(tok, "fingerprint", None)
-    fp = fp() if callable(fp) else fp
-    if isinstance(fp, str):
-        fp = bytes.fromhex(fp)
-    if fp is None:
-        by_id = {r: b for b, r in tok.mergeable_ranks().items()}
-        fp = canonical_fingerprint(by_id.get, tok.n_vocab, tok.pattern, tok.special_tokens)
+    by_id = {r: b for b, r in tok.mergeable_ranks().items()}
+    fp = canonical_fingerprint(by_id.get, tok.n_vocab, tok.pattern, tok.special_tokens)
     eot = tok.special_tokens.get("<|endoftext|>", min(tok.special_tokens.values(), default=None))
 
     def encode_flat(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -97,6 +97,17 @@ class Tokenizer:
         """Loads fineweb-kit's own format (written by :meth:`save`)."""
         return cls(_core.Bpe.load(os.fspath(path)), name=Path(path).stem)
 
+    @classmethod
+    def from_file(cls, path: PathLike, pattern: str = "cl100k_base") -> Tokenizer:
+        """Any supported file: ``*.tiktoken`` (with ``pattern``), our JSON, or a HF
+        ``tokenizer.json`` (told apart by their ``format`` field)."""
+        p = Path(path)
+        if p.suffix == ".tiktoken":
+            return cls.from_tiktoken(p, pattern)
+        with open(p, "rb") as f:
+            head = f.read(4096)
+        return cls.load(p) if b'"fineweb-kit-bpe"' in head else cls.from_hf(p)
+
     def save(self, path: PathLike) -> None:
         """Writes fineweb-kit's own format (JSON: pattern, specials, tokens), atomically."""
         self._core.save(os.fspath(path))

@@ -133,11 +133,17 @@ def eval_windows(data: ShardSet, seq_len: int, n_batches: int, batch: int) -> li
     return list(t.split(batch))
 
 
-def unigram_entropy(data: ShardSet) -> float:
+def unigram_entropy(data: ShardSet, max_tokens: int = 50_000_000) -> float:
     """Cross-entropy (nats/token) of the train set's own unigram distribution: the loss a
-    model that ignores context can reach; a trained model should go well below it."""
+    model that ignores context can reach; a trained model should go well below it. Counted
+    over at most ``max_tokens`` tokens (the first shards; an estimate for larger sets)."""
     counts = np.zeros(data.vocab_size, dtype=np.int64)
+    left = max_tokens
     for s in data.shards:
-        counts += np.bincount(np.asarray(s.tokens), minlength=data.vocab_size)
+        if left <= 0:
+            break
+        part = np.asarray(s.tokens[:left])
+        counts += np.bincount(part, minlength=data.vocab_size)
+        left -= part.size
     p = counts[counts > 0] / counts.sum()
     return float(-(p * np.log(p)).sum())

@@ -68,6 +68,24 @@ def test_resume_reproduces_uninterrupted_losses(byte_shards, tmp_path):
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
 
 
+def test_sample_continues_the_prompt_and_checks_the_tokenizer(
+    byte_shards, tmp_path, tiktoken_cache
+):
+    from tests.pipeline.helpers import cli
+
+    out = tmp_path / "run"
+    train(_cfg(tiny_config(out, str(byte_shards / "train-00000.fks"), train={"max_steps": 4})))
+    args = ["sample", "--checkpoint", str(out), "--max-tokens", "40", "--num-samples", "2"]
+    proc = cli(*args, "--prompt", "The web ")
+    assert proc.returncode == 0, proc.stderr
+    samples = proc.stdout.split("\n---\n")
+    assert len(samples) == 3 and all(s.startswith("The web ") and len(s) > 8 for s in samples[:2])
+    again = cli(*args, "--prompt", "The web ")
+    assert again.stdout == proc.stdout  # seeded
+    wrong = cli(*args, "--tokenizer", "tiktoken:r50k_base")
+    assert wrong.returncode == 2 and "not the one the model was trained with" in wrong.stderr
+
+
 def test_ddp_two_processes_equal_one_with_accumulation(byte_shards, tmp_path):
     train_path = str(byte_shards / "train-00000.fks")
     one = tiny_config(tmp_path / "one", train_path, train={"grad_accum": 2, "max_steps": 5})
@@ -132,3 +150,37 @@ def test_refusals_before_training(byte_shards, tmp_path, tiktoken_cache):
     (tmp_path / "nothing-here").mkdir()
     with pytest.raises(FormatError, match="no shard files"):
         train(_cfg(tiny_config(tmp_path / "e", str(tmp_path / "nothing-here"))))
+
+
+def test_resume_after_kill_9_reproduces_the_losses(byte_shards, tmp_path):
+    """A real crash: SIGKILL once the first checkpoint exists, then restart the same command."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    def config(out):
+        return tiny_config(
+            out,
+            str(byte_shards / "train-00000.fks"),
+            train={"max_steps": 200, "checkpoint_interval": 20, "eval_interval": 1000},
+        )
+
+    train(_cfg(config(tmp_path / "full")))
+    part = tmp_path / "part"
+    cfg_path = tmp_path / "part.yaml"
+    cfg_path.write_text(yaml.safe_dump(config(part)))
+    cmd = [sys.executable, "-m", "fineweb_kit", "train", str(cfg_path)]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    latest = part / "checkpoints" / "LATEST"
+    deadline = time.monotonic() + 120
+    while not latest.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, "the run ended before it could be killed"
+    killed_at = len((part / "log.jsonl").read_text().splitlines())
+    assert killed_at < 200
+    rerun = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "resumed from" in rerun.stdout
+    assert _losses(part) == _losses(tmp_path / "full")

@@ -1,5 +1,12 @@
 """Tokenize: encodes documents and writes token shards, one set of shards per input file.
 
+``tokenizer``: a fineweb-kit tokenizer file (``Tokenizer.save``), a tiktoken rank file named
+after its encoding (``r50k_base.tiktoken``, ``cl100k_base.tiktoken``, ...), an HF
+``tokenizer.json``, ``bytes`` (UTF-8 bytes + EOT) or ``tiktoken:NAME`` (tiktoken itself).
+A path starting with ``{output}/`` names a file an earlier stage writes (e.g. a
+``TrainTokenizer`` step): it is loaded and checked when the stage starts, not at validation.
+Special-token strings inside documents are encoded as plain text (tiktoken's
+``encode_ordinary``), so the boundary token only ever marks document boundaries.
 Each batch of documents is encoded in one call of the tokenizer (Rust, GIL released), the
 boundary token is added to each document by the Rust shard writer (``append``: after each
 document, GPT-2's ``<|endoftext|>`` convention, the default; ``prepend``: before it, as a BOS
@@ -26,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from typing import Literal
 
 from fineweb_kit.document import Batch
+from fineweb_kit.io.files import OUTPUT_PLACEHOLDER
 from fineweb_kit.shards.tokenizer import ShardTokenizer, load_tokenizer
 from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
 from fineweb_kit.steps.base import TaskContext, Writer
@@ -57,19 +65,29 @@ class Tokenize(Writer):
         self.max_tokens = check_positive_int("max_tokens_per_shard", max_tokens_per_shard)
         self.dtype = dtype
         self.encode_threads = check_positive_int("encode_threads", encode_threads)
+        if boundary not in ("append", "prepend", "none"):
+            raise ParamError("boundary", f"expected append, prepend or none, got {boundary!r}")
         self._tok: ShardTokenizer | None = None
         self._set: ShardSetWriter | None = None
-        self.format = self._check_format(self.tokenizer)
+        self.format: ShardFormat | None = None
+        if OUTPUT_PLACEHOLDER not in tokenizer:  # else: written by an earlier stage
+            self._load(tokenizer)
+
+    def _load(self, spec: str) -> ShardTokenizer:
+        try:
+            self._tok = load_tokenizer(spec, self.encode_threads)
+        except Exception as e:
+            raise ParamError("tokenizer", str(e)) from e
+        self.format = self._check_format(self._tok)
+        return self._tok
+
+    def setup(self, ctx: TaskContext) -> None:
+        if self._tok is None:
+            self._load(self.tokenizer_spec.replace(OUTPUT_PLACEHOLDER, str(ctx.output_root)))
 
     @property
     def tokenizer(self) -> ShardTokenizer:
-        if self._tok is None:
-            try:
-                self._tok = load_tokenizer(self.tokenizer_spec, self.encode_threads)
-            except ParamError:
-                raise
-            except Exception as e:
-                raise ParamError("tokenizer", str(e)) from e
+        assert self._tok is not None, "setup() loads a tokenizer produced by an earlier stage"
         return self._tok
 
     def _check_format(self, tok: ShardTokenizer) -> ShardFormat:
@@ -87,7 +105,7 @@ class Tokenize(Writer):
         return ShardFormat(tok.n_vocab, tok.fingerprint, self.boundary, token, self.dtype)
 
     def open_file(self, ctx: TaskContext) -> None:
-        assert ctx.part_name is not None
+        assert ctx.part_name is not None and self.format is not None
         folder = ctx.resolve(self.output_folder)
         self._set = ShardSetWriter(folder, ctx.part_name, self.format, self.max_tokens)
 
@@ -97,7 +115,7 @@ class Tokenize(Writer):
         flat, ends = self.tokenizer.encode_batch([d.text for d in batch])
         self._set.append(flat, ends)
         self.count_batch("documents_out", batch)
-        per_doc = 0 if self.format.boundary_token is None else len(batch)
+        per_doc = 0 if self.format is None or self.format.boundary_token is None else len(batch)
         self.stats.add("tokens", int(flat.size) + per_doc)
         self.stats.time_s += time.perf_counter() - t0
 

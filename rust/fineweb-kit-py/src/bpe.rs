@@ -299,8 +299,70 @@ fn train_bpe(
     })
 }
 
+/// A streaming trainer for callers that see texts in batches (the pipeline step): counting
+/// memory is bounded by the number of distinct pieces.
+#[pyclass(name = "BpeTrainer", module = "fineweb_kit._core")]
+pub struct PyTrainer {
+    inner: Option<train::Trainer>,
+}
+
+#[pymethods]
+impl PyTrainer {
+    #[new]
+    fn new(pattern: &str, vocab_size: usize, n_specials: usize) -> PyResult<Self> {
+        guard(|| {
+            let t = train::Trainer::new(pattern, vocab_size, n_specials).map_err(to_py)?;
+            Ok(Self { inner: Some(t) })
+        })
+    }
+
+    /// Pre-tokenises and counts a batch of texts (GIL released, parallel).
+    #[pyo3(signature = (texts, num_threads=None))]
+    fn count(
+        &mut self,
+        py: Python<'_>,
+        texts: Vec<PyBackedStr>,
+        num_threads: Option<usize>,
+    ) -> PyResult<()> {
+        let t = self.inner.as_mut().ok_or_else(|| {
+            pyo3::exceptions::PyRuntimeError::new_err("this trainer has already finished")
+        })?;
+        guard(|| {
+            py.detach(|| {
+                let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
+                t.count(&refs, num_threads)
+            })
+            .map_err(to_py)
+        })
+    }
+
+    #[getter]
+    fn distinct_pieces(&self) -> usize {
+        self.inner.as_ref().map_or(0, |t| t.distinct_pieces())
+    }
+
+    /// Runs the merges; the trainer cannot be used afterwards.
+    #[pyo3(signature = (special_tokens, num_threads=None))]
+    fn finish(
+        &mut self,
+        py: Python<'_>,
+        special_tokens: Vec<String>,
+        num_threads: Option<usize>,
+    ) -> PyResult<PyBpe> {
+        let t = self.inner.take().ok_or_else(|| {
+            pyo3::exceptions::PyRuntimeError::new_err("this trainer has already finished")
+        })?;
+        guard(|| {
+            py.detach(|| t.finish(&special_tokens, num_threads))
+                .map(wrap)
+                .map_err(to_py)
+        })
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyBpe>()?;
+    m.add_class::<PyTrainer>()?;
     m.add_function(wrap_pyfunction!(train_bpe, m)?)?;
     Ok(())
 }

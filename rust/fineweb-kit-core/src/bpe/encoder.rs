@@ -17,16 +17,17 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use super::pretok::Pretokenizer;
+use super::table::TokenTable;
 use crate::error::{CoreError, CoreResult};
 
 /// A token id. For mergeable tokens it is also the merge priority (lower merges first).
 pub type Rank = u32;
 
 /// Pieces longer than this use the heap merge (O(n log n)) instead of the array loop.
-pub const HEAP_THRESHOLD: usize = 256;
+pub const HEAP_THRESHOLD: usize = 48;
 
 /// Which special tokens a call treats as special (`All`, none, or a named set).
 #[derive(Clone, Debug, Default)]
@@ -57,14 +58,35 @@ impl SpecialSet {
 /// A byte-level BPE tokenizer.
 #[derive(Clone, Debug)]
 pub struct Bpe {
-    encoder: FxHashMap<Vec<u8>, Rank>,
+    encoder: TokenTable,
     byte_rank: [Rank; 256],
     decoder: Vec<Option<Box<[u8]>>>,
     specials: Vec<(String, Rank)>,
     special_ids: FxHashSet<Rank>,
     special_re: Option<regex::Regex>,
     pre: Pretokenizer,
+    /// Identifies this tokenizer's entries in the per-thread piece cache.
+    cache_id: u64,
 }
+
+/// Pieces of at most this many bytes that are not tokens are cached per thread.
+const CACHE_MAX_PIECE: usize = 24;
+/// The per-thread cache is cleared when it holds this many pieces (bounded memory).
+const CACHE_MAX_ENTRIES: usize = 1 << 16;
+
+/// Per-thread cache of `piece -> ids` for pieces that needed merging. Natural text repeats
+/// its rare words, so most merges are computed once per thread.
+#[derive(Default)]
+struct PieceCache {
+    owner: u64,
+    map: rustc_hash::FxHashMap<Box<[u8]>, Box<[Rank]>>,
+}
+
+thread_local! {
+    static CACHE: std::cell::RefCell<PieceCache> = std::cell::RefCell::new(PieceCache::default());
+}
+
+static NEXT_CACHE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Bpe {
     /// Builds a tokenizer. `ranks`: mergeable tokens (bytes, rank); every single byte must be a
@@ -98,7 +120,7 @@ impl Bpe {
         let max_special = specials.iter().map(|s| s.1).max();
         let n = max_rank.max(max_special).map_or(0, |m| m as usize + 1);
         let mut decoder: Vec<Option<Box<[u8]>>> = vec![None; n];
-        let mut encoder = FxHashMap::with_capacity_and_hasher(ranks.len(), Default::default());
+        let mut encoder = TokenTable::with_capacity(ranks.len());
         for (bytes, rank) in ranks {
             if bytes.is_empty() {
                 return Err(CoreError::Tokenizer(format!("token {rank} has no bytes")));
@@ -108,27 +130,21 @@ impl Bpe {
                     "rank {rank} is given to two different tokens"
                 )));
             }
-            decoder[rank as usize] = Some(bytes.clone().into_boxed_slice());
-            match encoder.entry(bytes) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(rank);
+            if let Some(other) = encoder.insert(&bytes, rank) {
+                if !allow_same_bytes {
+                    return Err(CoreError::Tokenizer(format!(
+                        "tokens {other} and {rank} have the same bytes"
+                    )));
                 }
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    if !allow_same_bytes {
-                        return Err(CoreError::Tokenizer(format!(
-                            "tokens {} and {rank} have the same bytes",
-                            o.get()
-                        )));
-                    }
-                    if rank < *o.get() {
-                        o.insert(rank);
-                    }
+                if rank < other {
+                    encoder.set(&bytes, rank);
                 }
             }
+            decoder[rank as usize] = Some(bytes.into_boxed_slice());
         }
         let mut byte_rank = [0; 256];
         for (b, slot) in byte_rank.iter_mut().enumerate() {
-            *slot = *encoder.get([b as u8].as_slice()).ok_or_else(|| {
+            *slot = encoder.get([b as u8].as_slice()).ok_or_else(|| {
                 CoreError::Tokenizer(format!(
                     "byte 0x{b:02x} has no token: a byte-level BPE vocabulary needs all 256 bytes"
                 ))
@@ -173,6 +189,7 @@ impl Bpe {
             special_ids,
             special_re,
             pre,
+            cache_id: NEXT_CACHE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -193,14 +210,21 @@ impl Bpe {
 
     /// The mergeable tokens (bytes, rank), sorted by rank.
     pub fn ranks(&self) -> Vec<(&[u8], Rank)> {
-        let mut v: Vec<(&[u8], Rank)> = self.encoder.iter().map(|(b, r)| (&b[..], *r)).collect();
-        v.sort_by_key(|x| x.1);
+        let mut v = Vec::with_capacity(self.encoder.len());
+        for (id, b) in self.decoder.iter().enumerate() {
+            if let Some(b) = b {
+                let id = id as Rank;
+                if !self.special_ids.contains(&id) && self.encoder.get(b) == Some(id) {
+                    v.push((&b[..], id));
+                }
+            }
+        }
         v
     }
 
     /// The rank of a byte string, if it is a mergeable token.
     pub fn rank_of(&self, bytes: &[u8]) -> Option<Rank> {
-        self.encoder.get(bytes).copied()
+        self.encoder.get(bytes)
     }
 
     /// The bytes of one id (mergeable or special).
@@ -223,8 +247,23 @@ impl Bpe {
     /// Appends the ids of `text` (no special tokens) to `out`.
     pub fn encode_ordinary_into(&self, text: &str, out: &mut Vec<Rank>) -> CoreResult<()> {
         let b = text.as_bytes();
-        self.pre
-            .split(text, |s, e| self.encode_piece(&b[s..e], out))
+        CACHE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut cache) => {
+                if cache.owner != self.cache_id {
+                    cache.owner = self.cache_id;
+                    cache.map.clear();
+                }
+                self.pre.split(text, |s, e| {
+                    self.encode_piece(&b[s..e], out, &mut cache.map)
+                })
+            }
+            // Re-entrant use on this thread (cannot happen today): encode without the cache.
+            Err(_) => {
+                let mut scratch = rustc_hash::FxHashMap::default();
+                self.pre
+                    .split(text, |s, e| self.encode_piece(&b[s..e], out, &mut scratch))
+            }
+        })
     }
 
     /// Encodes text, with tiktoken's semantics: a special token in `allowed` becomes its id;
@@ -344,20 +383,38 @@ impl Bpe {
 
     /// Encodes one piece (a pre-token) and appends its ids.
     #[inline]
-    fn encode_piece(&self, piece: &[u8], out: &mut Vec<Rank>) {
+    fn encode_piece(
+        &self,
+        piece: &[u8],
+        out: &mut Vec<Rank>,
+        cache: &mut rustc_hash::FxHashMap<Box<[u8]>, Box<[Rank]>>,
+    ) {
         if piece.len() == 1 {
             out.push(self.byte_rank[piece[0] as usize]);
             return;
         }
-        if let Some(&r) = self.encoder.get(piece) {
+        if let Some(r) = self.encoder.get(piece) {
             out.push(r);
             return;
         }
-        if piece.len() <= HEAP_THRESHOLD {
-            self.merge_small(piece, out);
-        } else {
-            self.merge_heap(piece, out);
+        if piece.len() > CACHE_MAX_PIECE {
+            if piece.len() <= HEAP_THRESHOLD {
+                self.merge_small(piece, out);
+            } else {
+                self.merge_heap(piece, out);
+            }
+            return;
         }
+        if let Some(ids) = cache.get(piece) {
+            out.extend_from_slice(ids);
+            return;
+        }
+        let start = out.len();
+        self.merge_small(piece, out);
+        if cache.len() >= CACHE_MAX_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(piece.into(), out[start..].into());
     }
 
     #[inline(always)]
@@ -365,7 +422,7 @@ impl Bpe {
         if bytes.len() == 1 {
             return self.byte_rank[bytes[0] as usize];
         }
-        self.encoder.get(bytes).copied().unwrap_or(Rank::MAX)
+        self.encoder.get(bytes).unwrap_or(Rank::MAX)
     }
 
     /// tiktoken's merge loop: `parts[i] = (start, rank of the pair starting at part i)`.

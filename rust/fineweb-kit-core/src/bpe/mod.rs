@@ -10,6 +10,7 @@ pub mod charclass;
 pub mod encoder;
 pub mod io;
 pub mod pretok;
+pub mod table;
 pub mod train;
 
 pub use encoder::{Bpe, Rank, SpecialSet};

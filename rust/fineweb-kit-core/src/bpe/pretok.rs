@@ -464,7 +464,15 @@ mod tests {
     use proptest::prelude::*;
 
     fn regex_pieces<'a>(pattern: &str, text: &'a str) -> Vec<&'a str> {
-        let re = fancy_regex::Regex::new(pattern).unwrap();
+        static RES: std::sync::OnceLock<Vec<(&'static str, fancy_regex::Regex)>> =
+            std::sync::OnceLock::new();
+        let res = RES.get_or_init(|| {
+            [R50K_PATTERN, CL100K_PATTERN, O200K_PATTERN]
+                .iter()
+                .map(|p| (*p, fancy_regex::Regex::new(p).unwrap()))
+                .collect()
+        });
+        let re = &res.iter().find(|r| r.0 == pattern).unwrap().1;
         re.find_iter(text).map(|m| m.unwrap().as_str()).collect()
     }
 

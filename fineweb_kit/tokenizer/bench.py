@@ -1,0 +1,303 @@
+"""The tokenizer benchmark users run to choose a tokenizer (``fineweb-kit tokenizer bench`` and
+``benchmarks/tokenizer_bench.py`` both call :func:`main`).
+
+Measures, on the same documents in one run (median of ``--runs``):
+- encode MB/s, 1 thread and all threads, for fineweb-kit, tiktoken, bpe-openai (1 thread
+  only: no batch API), HF tokenizers (its tokenizer.json written by our ``to_hf``), on the
+  cl100k and o200k vocabularies; our shard path (``encode_to_numpy``) too;
+- worst case: a 900,000-letter run without spaces;
+- training (``--vocab-size``): wall time, peak memory, bytes/token on held-out text, for
+  fineweb-kit, rustbpe, HF tokenizers, sentencepiece (each run in a fresh process).
+Prints a table with ratios, the machine and versions; saves a PNG chart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import gzip
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+REF = "tokenizer-ref"
+PEERS = ("tiktoken", "tokenizers", "rustbpe", "bpe-openai", "sentencepiece")
+
+
+def read_docs(files: list[str]) -> list[str]:
+    """Documents (separated by a blank line) of text files (gzip or plain)."""
+    docs: list[str] = []
+    for f in filter(None, files):
+        with open(f, "rb") as fh:
+            raw = fh.read()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        docs += [d for d in raw.decode("utf-8").split("\n\n") if d]
+    return docs
+
+
+def _median_s(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _installed(pkg: str) -> str | None:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _tiktoken(ref: Path, name: str):
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+
+    spec = {e["name"]: e for e in json.loads((ref / "encodings.json").read_text())["encodings"]}
+    s = spec[name]
+    return tiktoken.Encoding(
+        name=name,
+        pat_str=s["pat_str"],
+        mergeable_ranks=load_tiktoken_bpe(str(ref / f"{name}.tiktoken")),
+        special_tokens=s["special_tokens"],
+    )
+
+
+def encoders(ref: Path, name: str, tmp: Path) -> dict[str, tuple[Callable, Callable | None]]:
+    """name -> (encode one thread over docs, encode all threads over docs or None)."""
+    from fineweb_kit.tokenizer import Tokenizer
+
+    ours = Tokenizer.from_tiktoken(ref / f"{name}.tiktoken", name)
+    n = os.cpu_count() or 1
+    out: dict[str, tuple[Callable, Callable | None]] = {
+        "fineweb-kit": (
+            lambda d: [ours.encode_ordinary(t) for t in d],
+            lambda d: ours.encode_batch(d, num_threads=n, disallowed_special=()),
+        ),
+        "fineweb-kit numpy": (
+            lambda d: ours.encode_to_numpy(d, num_threads=1, disallowed_special=()),
+            lambda d: ours.encode_to_numpy(d, num_threads=n, disallowed_special=()),
+        ),
+    }
+    if _installed("tiktoken"):
+        tk = _tiktoken(ref, name)
+        out["tiktoken"] = (
+            lambda d: [tk.encode_ordinary(t) for t in d],
+            lambda d: tk.encode_ordinary_batch(d, num_threads=n),
+        )
+    if _installed("bpe-openai"):
+        from bpe_openai import _bindings
+
+        bo = _bindings.tokenizer_for_encoding(name)
+        out["bpe-openai"] = (lambda d: [bo.encode(t) for t in d], None)
+    if _installed("tokenizers"):
+        from tokenizers import Tokenizer as HfTokenizer
+
+        path = tmp / f"{name}-tokenizer.json"
+        ours.to_hf(path)
+        hf = HfTokenizer.from_file(str(path))
+        out["hf-tokenizers"] = (
+            lambda d: [hf.encode(t, add_special_tokens=False).ids for t in d],
+            lambda d: hf.encode_batch(d, add_special_tokens=False),
+        )
+    return out
+
+
+def bench_encode(ref: Path, docs: list[str], runs: int, tmp: Path) -> list[dict]:
+    """Encode MB/s per tokenizer, vocabulary and thread setting."""
+    mb = sum(len(d.encode()) for d in docs) / 1e6
+    rows = []
+    for name in ("cl100k_base", "o200k_base"):
+        for lib, (one, many) in encoders(ref, name, tmp).items():
+            row = {"vocab": name, "tokenizer": lib}
+            row["mb_s_1"] = mb / _median_s(lambda f=one: f(docs), runs)
+            if many is not None:
+                row["mb_s_all"] = mb / _median_s(lambda f=many: f(docs), runs)
+            rows.append(row)
+    return rows
+
+
+def bench_worst_case(ref: Path, runs: int, tmp: Path) -> list[dict]:
+    """Milliseconds for 900,000 letters without a space (cl100k)."""
+    text = "a" * 900_000
+    rows = []
+    for lib, (one, _) in encoders(ref, "cl100k_base", tmp).items():
+        if lib in ("hf-tokenizers", "fineweb-kit numpy"):
+            continue
+        rows.append({"tokenizer": lib, "ms": 1e3 * _median_s(lambda f=one: f([text]), runs)})
+    return rows
+
+
+def bench_train(files: list[str], heldout: list[str], vocab: int, runs: int) -> list[dict]:
+    """Training time, peak memory and held-out bytes/token per trainer."""
+    from fineweb_kit.tokenizer.bench_train import TRAINERS, measure_training
+
+    rows = []
+    for name in TRAINERS:
+        pkg = {"rustbpe": "rustbpe", "hf-tokenizers": "tokenizers"}.get(name, name)
+        if name != "fineweb-kit" and not _installed(pkg):
+            continue
+        res = list(measure_training(name, files, vocab, runs, heldout))
+        rows.append(
+            {
+                "trainer": name,
+                "seconds": statistics.median(r["seconds"] for r in res),
+                "peak_mib": statistics.median(r["peak_mib"] for r in res),
+                "base_mib": statistics.median(r["base_mib"] for r in res),
+                "bytes_per_token": res[-1]["bytes_per_token"],
+            }
+        )
+    return rows
+
+
+def _ratio(x: float, base: float | None) -> str:
+    return f"{x / base:.2f}x" if base else "-"
+
+
+def format_tables(enc: list[dict], worst: list[dict], train: list[dict], mb: float) -> str:
+    lines = [f"## Encode ({mb:.1f} MB of documents, median MB/s; ratio = ours / peer)", ""]
+    lines += [
+        "| vocab | tokenizer | 1 thread | all threads | ours/peer (1 thr) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in enc:
+        ours = next(x for x in enc if x["vocab"] == r["vocab"] and x["tokenizer"] == "fineweb-kit")
+        all_t = f"{r['mb_s_all']:.1f}" if "mb_s_all" in r else "-"
+        ratio = (
+            "" if r["tokenizer"].startswith("fineweb-kit") else _ratio(ours["mb_s_1"], r["mb_s_1"])
+        )
+        lines.append(f"| {r['vocab']} | {r['tokenizer']} | {r['mb_s_1']:.1f} | {all_t} | {ratio} |")
+    if worst:
+        lines += ["", "## Worst case: 900,000 letters without spaces (cl100k, ms)", ""]
+        lines += ["| tokenizer | ms |", "|---|---|"]
+        lines += [f"| {r['tokenizer']} | {r['ms']:.1f} |" for r in worst]
+    if train:
+        base = next((r for r in train if r["trainer"] == "fineweb-kit"), None)
+        lines += ["", "## Training (wall time, peak RSS, held-out bytes/token)", ""]
+        lines += [
+            "| trainer | seconds | peak MiB | peak - docs loaded, MiB | bytes/token "
+            "| peer time / ours |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in train:
+            ratio = _ratio(r["seconds"], base["seconds"]) if base and r is not base else ""
+            lines.append(
+                f"| {r['trainer']} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | "
+                f"{r['peak_mib'] - r['base_mib']:.0f} | "
+                f"{r['bytes_per_token']:.3f} | {ratio} |"
+            )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    vers = ", ".join(f"{p} {v}" for p in PEERS if (v := _installed(p)))
+    return (
+        f"machine: {cpu}, {os.cpu_count()} cores, load {load:.1f}; Python "
+        f"{platform.python_version()}; fineweb-kit {_installed('fineweb-kit') or 'dev'}; {vers}"
+    )
+
+
+def save_chart(enc: list[dict], train: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2 if train else 1, figsize=(13 if train else 7, 4.5))
+    axes = axes if train else [axes]
+    labels = [f"{r['tokenizer']}\n{r['vocab'].split('_')[0]}" for r in enc]
+    x = range(len(enc))
+    axes[0].bar([i - 0.2 for i in x], [r["mb_s_1"] for r in enc], 0.4, label="1 thread")
+    axes[0].bar([i + 0.2 for i in x], [r.get("mb_s_all", 0) for r in enc], 0.4, label="all threads")
+    axes[0].set_xticks(list(x), labels, rotation=60, fontsize=7)
+    axes[0].set_ylabel("encode MB/s")
+    axes[0].legend()
+    if train:
+        axes[1].bar([r["trainer"] for r in train], [r["seconds"] for r in train])
+        axes[1].set_ylabel("train seconds")
+        axes[1].tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--corpus",
+        default="../shared/data/text/*.txt.gz",
+        help="glob of text files (heldout-* files are used for bytes/token only)",
+    )
+    p.add_argument(
+        "--ref",
+        default="../shared/data/tokenizer-ref",
+        help="folder with cl100k_base.tiktoken, o200k_base.tiktoken, encodings.json",
+    )
+    p.add_argument("--vocab-size", type=int, default=32768)
+    p.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    p.add_argument("--encode-mb", type=float, default=20.0, help="MB of documents to encode")
+    p.add_argument("--skip-train", action="store_true")
+    p.add_argument("--skip-encode", action="store_true")
+    p.add_argument("--chart", default="tokenizer_bench.png", help="PNG chart path")
+    p.add_argument("--json", default=None, help="also write the raw results here")
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import tempfile
+
+    files = sorted(glob.glob(args.corpus))
+    if not files:
+        raise SystemExit(f"no file matches {args.corpus!r}")
+    train_files = [f for f in files if not Path(f).name.startswith("heldout-")]
+    heldout = read_docs([f for f in files if Path(f).name.startswith("heldout-")])
+    ref = Path(args.ref)
+    enc, worst, train = [], [], []
+    docs: list[str] = []
+    if not args.skip_encode:
+        budget = args.encode_mb * 1e6
+        for d in read_docs(train_files):
+            if budget <= 0:
+                break
+            docs.append(d)
+            budget -= len(d.encode())
+        with tempfile.TemporaryDirectory() as tmp:
+            enc = bench_encode(ref, docs, args.runs, Path(tmp))
+            worst = bench_worst_case(ref, args.runs, Path(tmp))
+    if not args.skip_train:
+        train = bench_train(
+            train_files, heldout or read_docs(train_files[:1]), args.vocab_size, args.runs
+        )
+    mb = sum(len(d.encode()) for d in docs) / 1e6
+    print(machine())
+    print(
+        f"corpus: {len(train_files)} files ({args.corpus}); train vocab {args.vocab_size}, "
+        f"pattern o200k; runs {args.runs}\n"
+    )
+    print(format_tables(enc, worst, train, mb))
+    if enc or train:
+        save_chart(enc, train, Path(args.chart))
+        print(f"\nchart: {args.chart}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"encode": enc, "worst": worst, "train": train}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_arguments(p)
+    return run_bench(p.parse_args(argv))
