@@ -16,7 +16,7 @@ $(PY):
 
 deps: $(PY)
 	$(PIP) install -q maturin
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -e ".[dev,train]"
 	bash scripts/fetch-assets.sh $(VENV)
 
 ## build: rebuild the Rust extension in place after changing Rust code
