@@ -5,6 +5,7 @@
 
 pub mod bpe;
 pub mod error;
+pub mod fasttext;
 pub mod text;
 
 pub use error::{CoreError, CoreResult};

@@ -8,12 +8,14 @@ use pyo3::prelude::*;
 
 mod bpe;
 mod error;
+mod fasttext;
 mod text;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     error::register(m)?;
+    fasttext::register(m)?;
     bpe::register(m)?;
     text::register(m)?;
     Ok(())
