@@ -36,6 +36,8 @@ const EOS: &[u8] = b"</s>";
 const LOSS_SOFTMAX: i32 = 3;
 const MODEL_SUPERVISED: i32 = 3;
 const NGRAM_MULTIPLIER: u64 = 116_049_371;
+/// How many rows ahead the accumulation loop prefetches (measured: 8 beats 4 and 16 here).
+const PREFETCH_DISTANCE: usize = 8;
 
 /// A loaded supervised fastText model (softmax, word n-grams).
 #[derive(Debug)]
@@ -46,8 +48,8 @@ pub struct FastTextModel {
     nwords: usize,
     label_prefix: Vec<u8>,
     labels: Vec<String>,
-    /// word -> row, only entries of type word; labels are looked up by prefix.
-    vocab: FxHashMap<Vec<u8>, i32>,
+    /// word -> row, only entries of type word (labels are skipped like fastText does).
+    vocab: Vocab,
     label_vocab: FxHashMap<Vec<u8>, ()>,
     input: Vec<f32>,
     output: Vec<f32>,
@@ -117,6 +119,39 @@ impl<R: Read> Cursor<R> {
     }
     fn bad(&self, msg: &str) -> CoreError {
         CoreError::Format(format!("{}: offset {}: {msg}", self.path, self.offset))
+    }
+}
+
+/// Words keyed by their fastText FNV-1a hash (computed anyway for the n-grams), bytes kept in
+/// one arena so a lookup touches one table slot and one arena range; the rare words whose
+/// 32-bit hash collides with an earlier word's go to `overflow`.
+#[derive(Debug, Default)]
+struct Vocab {
+    index: FxHashMap<u32, (u32, u32, i32)>,
+    arena: Vec<u8>,
+    overflow: FxHashMap<Vec<u8>, i32>,
+}
+
+impl Vocab {
+    fn insert(&mut self, word: Vec<u8>, id: i32) {
+        let h = fnv1a(&word);
+        if self.index.contains_key(&h) {
+            self.overflow.insert(word, id);
+            return;
+        }
+        let (start, len) = (self.arena.len() as u32, word.len() as u32);
+        self.arena.extend_from_slice(&word);
+        self.index.insert(h, (start, len, id));
+    }
+
+    fn get(&self, token: &[u8], h: u32) -> Option<i32> {
+        let &(start, len, id) = self.index.get(&h)?;
+        let (start, len) = (start as usize, len as usize);
+        if self.arena.get(start..start + len) == Some(token) {
+            Some(id)
+        } else {
+            self.overflow.get(token).copied()
+        }
     }
 }
 
@@ -192,7 +227,7 @@ impl FastTextModel {
                 "unsupported dictionary: size {size}, words {nwords}, labels {nlabels}, pruned {prune}"
             )));
         }
-        let mut vocab = FxHashMap::default();
+        let mut vocab = Vocab::default();
         let mut label_vocab = FxHashMap::default();
         let mut labels = Vec::with_capacity(nlabels as usize);
         for i in 0..size {
@@ -255,13 +290,14 @@ impl FastTextModel {
             .filter(|t| !t.is_empty())
             .chain(std::iter::once(EOS));
         for token in tokens {
-            if let Some(&id) = self.vocab.get(token) {
+            let h = fnv1a(token);
+            if let Some(id) = self.vocab.get(token, h) {
                 ids.push(id as usize);
             } else if self.label_vocab.contains_key(token) || token.starts_with(&self.label_prefix)
             {
                 continue;
             }
-            hashes.push(fnv1a(token) as i32);
+            hashes.push(h as i32);
         }
         if self.bucket > 0 {
             for i in 0..hashes.len() {
@@ -285,7 +321,10 @@ impl FastTextModel {
         }
         let d = self.dim;
         let mut hidden = vec![0f32; d];
-        for &id in &ids {
+        for (k, &id) in ids.iter().enumerate() {
+            if let Some(&ahead) = ids.get(k + PREFETCH_DISTANCE) {
+                self.prefetch_row(ahead);
+            }
             let row = &self.input[id * d..(id + 1) * d];
             for (h, &w) in hidden.iter_mut().zip(row) {
                 *h += w;
@@ -315,6 +354,26 @@ impl FastTextModel {
             *v /= z;
         }
         out
+    }
+
+    /// Asks the CPU to start loading input row `id` (rows are gathered at random from a matrix
+    /// of up to `bucket` x `dim` floats, 800 MB for DCLM's model: a cache miss per row is the
+    /// main cost, and issuing them ahead overlaps them). A hint only: no effect on results.
+    #[inline]
+    fn prefetch_row(&self, id: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let start = id * self.dim;
+            let row = &self.input[start..start + self.dim];
+            for line in row.chunks(16) {
+                // SAFETY: prefetch is a hint that never faults, and `line` is a live slice
+                // of `self.input`; SSE is part of the x86_64 baseline.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr() as *const i8) };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = id;
     }
 
     /// DCLM's score of one line: the reported top-1 probability `p` if the top label
@@ -401,6 +460,18 @@ mod tests {
             .wrapping_mul(NGRAM_MULTIPLIER)
             .wrapping_add(h[1] as i32 as i64 as u64);
         assert_eq!(ids[2], 2 + (first % 3) as usize);
+    }
+
+    #[test]
+    fn vocab_handles_hash_collisions() {
+        let mut v = Vocab::default();
+        // "costarring" and "liquid" collide under 32-bit FNV-1a
+        assert_eq!(fnv1a(b"costarring"), fnv1a(b"liquid"));
+        v.insert(b"costarring".to_vec(), 1);
+        v.insert(b"liquid".to_vec(), 2);
+        assert_eq!(v.get(b"costarring", fnv1a(b"costarring")), Some(1));
+        assert_eq!(v.get(b"liquid", fnv1a(b"liquid")), Some(2));
+        assert_eq!(v.get(b"other", fnv1a(b"other")), None);
     }
 
     #[test]
