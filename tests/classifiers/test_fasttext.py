@@ -175,3 +175,14 @@ def test_rust_kernel_refuses_damaged_files(fasttext_model, tmp_path):
         core.FastTextKernel(str(cut))
     with pytest.raises(FileNotFoundError):
         core.FastTextKernel(str(tmp_path / "none.bin"))
+
+
+def test_package_fallback_gives_the_same_scores(fasttext_model, labelled, monkeypatch):
+    """Without the Rust kernel (not built, or a model it refuses) the fasttext package scores."""
+    path, _ = fasttext_model
+    texts = [d["text"] for d in labelled["neg_docs"][:80]] + EDGE_TEXTS
+    fast = ftm.FastTextClassifier.load(path)
+    monkeypatch.setattr(ftm, "_load_kernel", lambda p: None)
+    slow = ftm.FastTextClassifier.load(path)
+    assert slow.kernel is None and slow.model is not None
+    np.testing.assert_array_equal(fast.score(texts), slow.score(texts))
