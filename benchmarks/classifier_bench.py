@@ -32,9 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import machine, median, table, timed_runs, versions
+from benchmarks.common import machine, median, table, versions
 
 REPO = Path(__file__).resolve().parents[1]
+HEADERS = ["scorer", "docs/s (wall)", "wall time vs ours", "docs/CPU-s", "CPU time vs ours"]
 SHARED = REPO.parent / "shared" / "data"
 
 
@@ -152,23 +153,35 @@ def bench_embedding(docs: list[dict], runs: int, device: str) -> list[list[str]]
     def peer() -> None:
         st.encode(texts, batch_size=32)
 
-    t_ours = median(timed_runs(ours, runs, warmup=1))
-    t_peer = median(timed_runs(peer, runs, warmup=1))
+    (t_ours, c_ours), (t_peer, c_peer) = measure(ours, runs), measure(peer, runs)
     threads = (
         f"{torch.get_num_threads()} threads" if device == "cpu" else torch.cuda.get_device_name()
     )
+    n = len(texts)
+    ours_row = [f"fineweb-kit EmbeddingScorer encoder+head ({device}, {threads})"]
+    peer_row = [f"sentence-transformers encode ({device})"]
     return [
+        [*ours_row, f"{n / t_ours:,.1f}", "1.00x", f"{n / c_ours:,.1f}", "1.00x"],
         [
-            f"fineweb-kit EmbeddingScorer encoder+head ({device}, {threads})",
-            f"{len(texts) / t_ours:,.1f}",
-            "1.00x",
-        ],
-        [
-            f"sentence-transformers encode ({device})",
-            f"{len(texts) / t_peer:,.1f}",
+            *peer_row,
+            f"{n / t_peer:,.1f}",
             f"{t_peer / t_ours:.2f}x",
+            f"{n / c_peer:,.1f}",
+            f"{c_peer / c_ours:.2f}x",
         ],
     ]
+
+
+def bench_fasttext_table(docs: list[dict], args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="fwk-clf-bench-") as tmp:
+        os.environ["HF_ASSETS_CACHE"] = tmp  # datatrove copies the model into the assets cache
+        model = train_model(Path(tmp) / "dclm.bin", args.bucket)
+        ft_docs = docs * args.copies
+        print(
+            f"\nfastText scoring, {len(ft_docs):,} documents (cc-docs x{args.copies}), "
+            f"one process, median of {args.runs}"
+        )
+        print(table(HEADERS, bench_fasttext(model, ft_docs, args.runs)))
 
 
 def main() -> int:
@@ -182,6 +195,7 @@ def main() -> int:
         "--bucket", type=int, default=2_000_000, help="fastText hash buckets (DCLM: 2M)"
     )
     ap.add_argument("--skip-embedding", action="store_true")
+    ap.add_argument("--skip-fasttext", action="store_true")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     docs = load_docs()
@@ -192,17 +206,8 @@ def main() -> int:
             "fasttext-numpy2-wheel", "datatrove", "torch", "transformers", "sentence-transformers"
         ),
     )
-    with tempfile.TemporaryDirectory(prefix="fwk-clf-bench-") as tmp:
-        os.environ["HF_ASSETS_CACHE"] = tmp  # datatrove copies the model into the assets cache
-        model = train_model(Path(tmp) / "dclm.bin", args.bucket)
-        ft_docs = docs * args.copies
-        print(
-            f"\nfastText scoring, {len(ft_docs):,} documents (cc-docs x{args.copies}), "
-            f"one process, median of {args.runs}"
-        )
-        rows = bench_fasttext(model, ft_docs, args.runs)
-        headers = ["scorer", "docs/s (wall)", "wall time vs ours", "docs/CPU-s", "CPU time vs ours"]
-        print(table(headers, rows))
+    if not args.skip_fasttext:
+        bench_fasttext_table(docs, args)
     if args.skip_embedding:
         return 0
     import torch
@@ -214,9 +219,7 @@ def main() -> int:
             f"\nembedding scoring, {len(sample)} documents (cc-docs), 256 tokens, batch 32, "
             f"median of {args.runs}"
         )
-        print(
-            table(["scorer", "docs/s", "time vs ours"], bench_embedding(sample, args.runs, device))
-        )
+        print(table(HEADERS, bench_embedding(sample, args.runs, device)))
     if not torch.cuda.is_available():
         print("\n(no GPU visible to torch: GPU row not measured)")
     return 0
