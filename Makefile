@@ -26,8 +26,9 @@ build: $(PY)
 sample: setup
 	$(VENV)/bin/fineweb-kit run pipelines/sample.yaml
 
-## test: everything CI checks
-test: lint rust-test py-test
+## test: everything CI checks (sets up first if needed)
+test: setup
+	$(MAKE) lint rust-test py-test
 
 lint:
 	cargo fmt --all --check

@@ -1,16 +1,32 @@
 """Where a run stands: per stage, input files done, tasks failed (with their logs), pending.
 
-Read from the run folder's markers only (see ``executors/state.py``), so it works for local
-runs and, with the job ids the Slurm executor records, for batch runs too.
+Read from the run folder's markers (see ``executors/state.py``), so it works for local runs.
+For a run submitted to Slurm (``OUTPUT/slurm/jobs.json`` exists), each stage also shows what
+``squeue -t all`` says about its array tasks: running, pending, failed, cancelled (with the
+Slurm log of every failed task). Nothing is written.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fineweb_kit.exceptions import FinewebKitError
+from fineweb_kit.executors.slurm_queue import RankState, query_tasks, read_jobs, stage_ranks
 from fineweb_kit.executors.state import RunFolder
+
+# squeue states grouped the way `status` reports them
+_GROUPS = {
+    "RUNNING": "running",
+    "COMPLETING": "running",
+    "CONFIGURING": "running",
+    "PENDING": "pending",
+    "REQUEUED": "pending",
+    "COMPLETED": "completed",
+    "CANCELLED": "cancelled",
+}
 
 
 @dataclass
@@ -20,10 +36,18 @@ class StageStatus:
     files_done: int
     tasks_done: int
     failed: list[dict] = field(default_factory=list)
+    slurm: list[RankState] | None = None  # None: not a Slurm run (or Slurm forgot the jobs)
+    slurm_jobs: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         return self.inputs is not None and self.files_done >= self.inputs and not self.failed
+
+    def slurm_groups(self) -> dict[str, list[RankState]]:
+        out: dict[str, list[RankState]] = {}
+        for r in self.slurm or []:
+            out.setdefault(_GROUPS.get(r.state, "failed"), []).append(r)
+        return out
 
 
 def run_status(output: str | Path) -> list[StageStatus]:
@@ -46,7 +70,26 @@ def run_status(output: str | Path) -> list[StageStatus]:
                 for r in done_tasks
             )
         out.append(StageStatus(name, inputs, files_done, len(done_tasks), failed))
+    _add_slurm(folder.root, out)
     return out
+
+
+def _add_slurm(output: Path, stages: list[StageStatus]) -> None:
+    """Adds Slurm's view of each stage's last submitted array tasks (if any were)."""
+    jobs = read_jobs(output)
+    if not jobs:
+        return
+    ids = [p["job_id"] for parts in jobs.get("stages", {}).values() for p in parts]
+    try:
+        tasks = query_tasks(ids)
+    except FinewebKitError as e:  # no Slurm client here: the markers still tell a lot
+        print(f"note: cannot ask Slurm about jobs {', '.join(ids)}: {e}", file=sys.stderr)
+        return
+    for st in stages:
+        parts = jobs["stages"].get(st.name)
+        if parts:
+            st.slurm_jobs = [p["job_id"] for p in parts]
+            st.slurm = stage_ranks(output, st.name, parts, tasks)
 
 
 def format_status(stages: list[StageStatus]) -> str:
@@ -61,4 +104,29 @@ def format_status(stages: list[StageStatus]) -> str:
                     f"  task {f['rank']} failed: {failure['file'] or '(task)'}: {failure['error']}"
                 )
             lines.append(f"    log: {f.get('log')}")
+        lines.extend(_slurm_lines(st))
     return "\n".join(lines)
+
+
+def _slurm_lines(st: StageStatus) -> list[str]:
+    if st.slurm is None:
+        return []
+    jobs = ", ".join(st.slurm_jobs)
+    if not st.slurm:
+        return [f"  slurm job {jobs}: no longer known to Slurm (see the markers above)"]
+    groups = st.slurm_groups()
+    counts = ", ".join(
+        f"{len(groups.get(g, []))} {g}"
+        for g in ("completed", "running", "pending", "failed", "cancelled")
+    )
+    lines = [f"  slurm job {jobs}: {counts}"]
+    for r in groups.get("failed", []):
+        lines.append(f"  task {r.rank} {r.state} ({r.reason}): slurm log {r.log}")
+    cancelled = groups.get("cancelled", [])
+    if cancelled:
+        reasons = sorted({r.reason for r in cancelled})
+        lines.append(
+            f"  {len(cancelled)} task(s) cancelled ({', '.join(reasons)}): "
+            "an earlier stage failed, or scancel; rerun the same `run` to resubmit"
+        )
+    return lines

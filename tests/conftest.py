@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# ../shared/data beside the checkout (CI, /work/main); a worktree under /work/wt/ finds it one up.
+SHARED_DATA = next(
+    (p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared" / "data",
+)
 
 # Subprocesses (CLI runs, spawned workers) must import this checkout's package, even when a
 # different checkout is installed editable in the venv.

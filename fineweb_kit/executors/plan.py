@@ -10,9 +10,11 @@ from typing import Any
 
 from fineweb_kit.config import PipelineConfig, load_yaml, parse_pipeline
 from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.executors.slurm_config import SLURM_KEYS, check_slurm_executor
 
 EXECUTOR_KEYS = {
     "local": ("type", "tasks", "workers"),
+    "slurm": SLURM_KEYS,
 }
 
 
@@ -52,7 +54,10 @@ def make_plan(
     if output:
         raw["output"] = output
     ex = dict(raw.get("executor") or {"type": "local"})
-    if executor:
+    if executor and executor != ex.get("type", "local"):
+        # --executor slurm on a file written for local (or back): drop the other one's keys
+        keep = EXECUTOR_KEYS.get(executor, ())
+        ex = {k: v for k, v in ex.items() if k in keep}
         ex["type"] = executor
     if tasks is not None:
         ex["tasks"] = tasks
@@ -96,3 +101,5 @@ def _check_executor(ex: dict[str, Any], path: str) -> None:
             not isinstance(value, int) or isinstance(value, bool) or value < 1
         ):
             raise ConfigError(f"{path}: executor.{key}: expected an integer >= 1, got {value!r}")
+    if kind == "slurm":
+        check_slurm_executor(ex, path)

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +128,22 @@ class RunFolder:
         if path.is_file():
             return json.loads(path.read_text())
         files = list(list_files())
-        with atomic_write(path) as f:
-            json.dump(files, f, indent=0)
+        # Tasks of one stage may start together (Slurm arrays): the first listing written wins,
+        # and every task uses it, so all agree on which file has which index.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".inputs.json.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            with open(tmp, "w") as f:
+                json.dump(files, f, indent=0)
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, path)  # atomic create-if-absent
+        except FileExistsError:
+            files = json.loads(path.read_text())
+        except OSError:  # a file system without hard links: last writer wins (same listing)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return files
 
     # --- markers ------------------------------------------------------------------------
