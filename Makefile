@@ -16,7 +16,10 @@ $(PY):
 
 deps: $(PY)
 	$(PIP) install -q maturin
-	$(PIP) install -q -e ".[dev,train]"
+	$(PIP) install -q -e ".[dev,train,classify]"
+	# fasttext-predict and fasttext-numpy2-wheel both install the `fasttext` module; the second is
+	# the superset (training too), so make sure it is the one left in place
+	$(PIP) install -q --force-reinstall --no-deps fasttext-numpy2-wheel
 	bash scripts/fetch-assets.sh $(VENV)
 
 ## build: rebuild the Rust extension in place after changing Rust code

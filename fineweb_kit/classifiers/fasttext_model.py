@@ -14,7 +14,9 @@ mlfoundations/dclm ``baselines/README.md`` "Training your own fasttext classifie
 - text is prepared as DCLM does: ``" ".join(text.strip().splitlines())`` (fastText reads one
   line per example);
 - the score is ``P(__label__hq)``, computed like DCLM's enricher: ``p`` if the top label is the
-  positive one, else ``1 - p``; DCLM-Baseline kept the top ~10 % (threshold 0.018112 on its pool).
+  positive one, else ``1 - p``, with ``p`` as fastText reports it (``softmax + 1e-5``, so a score
+  can pass 1 or 0 by 1e-5; not clipped, to equal DCLM's numbers); DCLM-Baseline kept the top
+  ~10 % (threshold 0.018112 on its pool).
 
 Note the default ``bucket=2_000_000`` with ``dim=100`` makes an 800 MB model file (2M hashed
 bigram rows x 100 floats): DCLM's. Small experiments should pass a smaller ``bucket``.
@@ -106,14 +108,33 @@ def check_fasttext_file(path: str | Path) -> None:
         raise FormatError(f"{p}: not a fastText binary model (bad magic number at offset 0)")
 
 
+def _load_kernel(path: Path) -> Any:
+    """Our Rust scorer for ``path``, or None if not built or the model is not one it handles
+    (character n-grams, quantised, non-softmax): then the ``fasttext`` package scores."""
+    try:
+        from fineweb_kit._core import FastTextKernel
+    except ImportError:
+        return None
+    try:
+        return FastTextKernel(str(path))
+    except (FormatError, ValueError):
+        return None
+
+
 @dataclass
 class FastTextClassifier:
-    """A loaded fastText quality model; :meth:`score` takes a batch of texts."""
+    """A loaded fastText quality model; :meth:`score` takes a batch of texts.
+
+    Scoring runs in fineweb-kit's Rust kernel (``_core.FastTextKernel``: the whole batch in one
+    call, GIL released, scores bit-identical to the ``fasttext`` package) when the model is one
+    it handles, else through the ``fasttext`` package's batch ``predict``.
+    """
 
     path: Path
     model: Any
     positive_label: str
     manifest: dict[str, Any]
+    kernel: Any = None
 
     @classmethod
     def load(cls, path: str | Path, positive_label: str | None = None) -> FastTextClassifier:
@@ -128,29 +149,41 @@ class FastTextClassifier:
                 f"stale {mf.manifest_path(p).name}"
             )
         label = positive_label or manifest.get("positive_label") or POSITIVE_LABEL
-        fasttext = _fasttext_module()
-        with _quiet_stderr():
-            try:
-                model = fasttext.load_model(str(p))
-            except ValueError as e:
-                raise FormatError(f"{p}: fastText could not load it: {e}") from None
-        labels = list(model.get_labels())
+        kernel = _load_kernel(p)
+        if kernel is not None and len(kernel.labels()) != 2:
+            kernel = None  # DCLM's top-1 formula is for two labels; the package reads any
+        model = None
+        if kernel is None:
+            fasttext = _fasttext_module()
+            with _quiet_stderr():
+                try:
+                    model = fasttext.load_model(str(p))
+                except ValueError as e:
+                    raise FormatError(f"{p}: fastText could not load it: {e}") from None
+        labels = list(kernel.labels() if kernel is not None else model.get_labels())
         if label not in labels:
             raise ConfigError(f"{p}: positive label {label!r} is not in the model's {labels}")
-        return cls(p, model, label, manifest)
+        return cls(p, model, label, manifest, kernel)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.kernel.labels() if self.kernel is not None else self.model.get_labels())
 
     def score(self, texts: list[str]) -> np.ndarray:
         """``P(positive)`` per text, one fastText call for the whole batch (DCLM's formula)."""
         if not texts:
             return np.zeros(0)
         lines = [prepare(t) for t in texts]
-        if len(self.model.get_labels()) != 2:  # many labels: read the positive one directly
+        if self.kernel is not None:
+            positive = self.labels.index(self.positive_label)
+            return np.asarray(self.kernel.score(lines, positive), dtype=np.float64)
+        if len(self.labels) != 2:  # many labels: read the positive one directly
             return self._score_multiclass(lines)
         labels, probs = self.model.predict(lines, k=1)
         pos = self.positive_label
         p = np.fromiter((pr[0] if pr.size else 0.0 for pr in probs), np.float64, len(lines))
-        is_pos = np.fromiter((lb[0] == pos if lb else False for lb in labels), bool, len(lines))
-        return np.clip(np.where(is_pos, p, 1.0 - p), 0.0, 1.0)
+        is_pos = np.fromiter((lb[0] == pos if lb else True for lb in labels), bool, len(lines))
+        return np.where(is_pos, p, 1.0 - p)  # no prediction (no input at all): 0.0
 
     def _score_multiclass(self, lines: list[str]) -> np.ndarray:
         labels, probs = self.model.predict(lines, k=-1)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import uuid
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,6 @@ def _no_inputs(stage: str) -> list[str]:
 def _write_shared(path: Path, data: dict[str, Any]) -> None:
     """Atomic write that concurrent tasks may race on: each writes its own temporary file, and
     the last rename wins (every task computes the same cut)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.write_text(json.dumps(data))
     os.replace(tmp, path)

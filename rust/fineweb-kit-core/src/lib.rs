@@ -6,6 +6,7 @@
 pub mod bpe;
 pub mod dedup;
 pub mod error;
+pub mod fasttext;
 pub mod minhash;
 pub mod shards;
 pub mod text;

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 
 mod bpe;
 mod error;
+mod fasttext;
 mod minhash;
 mod shards;
 mod text;
@@ -16,6 +17,7 @@ mod text;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     error::register(m)?;
+    fasttext::register(m)?;
     bpe::register(m)?;
     text::register(m)?;
     shards::register(m)?;
