@@ -26,6 +26,9 @@ use crate::error::{CoreError, CoreResult};
 /// A token id. For mergeable tokens it is also the merge priority (lower merges first).
 pub type Rank = u32;
 
+/// Largest id + 1 a vocabulary may use (ranks live in 24 bits of the heap entries).
+pub const MAX_ID: usize = 1 << 24;
+
 /// Pieces longer than this use the heap merge (O(n log n)) instead of the array loop.
 pub const HEAP_THRESHOLD: usize = 48;
 
@@ -119,6 +122,12 @@ impl Bpe {
         let max_rank = ranks.iter().map(|r| r.1).max();
         let max_special = specials.iter().map(|s| s.1).max();
         let n = max_rank.max(max_special).map_or(0, |m| m as usize + 1);
+        if n > MAX_ID {
+            return Err(CoreError::Tokenizer(format!(
+                "token id {} is too large (ids must be below {MAX_ID})",
+                n - 1
+            )));
+        }
         let mut decoder: Vec<Option<Box<[u8]>>> = vec![None; n];
         let mut encoder = TokenTable::with_capacity(ranks.len());
         for (bytes, rank) in ranks {
@@ -463,45 +472,70 @@ impl Bpe {
         }
     }
 
-    /// Linked-list + heap merge for long pieces: O(n log n); same result as `merge_small`
-    /// because the heap pops the lowest (rank, start), i.e. the leftmost lowest-rank pair.
+    /// Merge for long pieces: linked list + priority queue, O(n log n) at worst; same result
+    /// as `merge_small` because the queue pops the lowest (rank, start), i.e. the leftmost
+    /// lowest-rank pair. Queue entries are one `u64` (rank in the high 24 bits, start in the
+    /// low 40); an entry is current iff `cur[start]` (the rank of the pair now starting there)
+    /// still equals it.
+    ///
+    /// In a vocabulary built by BPE training a new pair always outranks the merge that made it,
+    /// so popped keys only grow and a radix heap (O(1) amortised per operation, few cache
+    /// misses) can be used; if a vocabulary breaks that order, the piece is redone with a
+    /// binary heap. Either way the output is the same.
     fn merge_heap(&self, piece: &[u8], out: &mut Vec<Rank>) {
+        let mut radix = RadixHeap::default();
+        if !self.merge_with_queue(piece, out, &mut radix) {
+            let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(piece.len());
+            let done = self.merge_with_queue(piece, out, &mut heap);
+            debug_assert!(done, "a binary heap accepts any order");
+        }
+    }
+
+    /// Returns false (and appends nothing) if `queue` refused a key.
+    fn merge_with_queue(&self, piece: &[u8], out: &mut Vec<Rank>, queue: &mut impl Queue) -> bool {
+        const POS_BITS: u32 = 40;
         let n = piece.len();
+        let key = |r: Rank, i: usize| ((r as u64) << POS_BITS) | i as u64;
         // next[i]: start of the part after the part starting at i (n at the end);
-        // prev[i]: start of the part before; alive[i]: a part starts at i.
+        // prev[i]: start of the part before; cur[i]: rank of the pair starting at i (MAX: none
+        // or i is not a part start).
         let mut next: Vec<usize> = (1..=n).collect();
         let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
-        let mut alive = vec![true; n];
-        let mut heap: BinaryHeap<Reverse<(Rank, usize, usize)>> = BinaryHeap::with_capacity(n);
+        let mut cur: Vec<Rank> = vec![Rank::MAX; n];
         for i in 0..n - 1 {
             let r = self.rank(&piece[i..i + 2]);
-            if r != Rank::MAX {
-                heap.push(Reverse((r, i, i + 2)));
+            cur[i] = r;
+            if r != Rank::MAX && !queue.push(key(r, i)) {
+                return false;
             }
         }
-        while let Some(Reverse((_, i, end))) = heap.pop() {
-            if !alive[i] {
+        while let Some(e) = queue.pop() {
+            let (r, i) = (
+                (e >> POS_BITS) as Rank,
+                (e & ((1 << POS_BITS) - 1)) as usize,
+            );
+            if cur[i] != r {
                 continue;
             }
             let j = next[i];
-            if j >= n || next[j] != end {
-                continue;
-            }
-            alive[j] = false;
+            let end = next[j];
+            cur[j] = Rank::MAX;
             next[i] = end;
+            cur[i] = Rank::MAX;
             if end < n {
                 prev[end] = i;
-                let e2 = next[end];
-                let r = self.rank(&piece[i..e2]);
-                if r != Rank::MAX {
-                    heap.push(Reverse((r, i, e2)));
+                let r = self.rank(&piece[i..next[end]]);
+                cur[i] = r;
+                if r != Rank::MAX && !queue.push(key(r, i)) {
+                    return false;
                 }
             }
             if i > 0 {
                 let p = prev[i];
                 let r = self.rank(&piece[p..end]);
-                if r != Rank::MAX {
-                    heap.push(Reverse((r, p, end)));
+                cur[p] = r;
+                if r != Rank::MAX && !queue.push(key(r, p)) {
+                    return false;
                 }
             }
         }
@@ -510,6 +544,7 @@ impl Bpe {
             out.push(self.rank(&piece[i..next[i]]));
             i = next[i];
         }
+        true
     }
 
     /// The two tokens whose merge makes `bytes` (rank `rank`): BPE on `bytes` restricted to
@@ -559,6 +594,77 @@ impl Bpe {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         })
+    }
+}
+
+/// A min-priority queue of `u64` keys; `push` may refuse a key (returns false).
+trait Queue {
+    fn push(&mut self, key: u64) -> bool;
+    fn pop(&mut self) -> Option<u64>;
+}
+
+impl Queue for BinaryHeap<Reverse<u64>> {
+    #[inline]
+    fn push(&mut self, key: u64) -> bool {
+        BinaryHeap::push(self, Reverse(key));
+        true
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<u64> {
+        BinaryHeap::pop(self).map(|r| r.0)
+    }
+}
+
+/// A monotone radix heap: keys pushed must be >= the last key popped (else `push` refuses).
+/// Bucket `b` holds keys whose highest bit differing from `last` is bit `b - 1`.
+struct RadixHeap {
+    last: u64,
+    buckets: [Vec<u64>; 65],
+}
+
+impl Default for RadixHeap {
+    fn default() -> Self {
+        Self {
+            last: 0,
+            buckets: std::array::from_fn(|_| Vec::new()),
+        }
+    }
+}
+
+impl RadixHeap {
+    #[inline(always)]
+    fn bucket(last: u64, key: u64) -> usize {
+        64 - (key ^ last).leading_zeros() as usize
+    }
+}
+
+impl Queue for RadixHeap {
+    #[inline]
+    fn push(&mut self, key: u64) -> bool {
+        if key < self.last {
+            return false;
+        }
+        self.buckets[Self::bucket(self.last, key)].push(key);
+        true
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<u64> {
+        if self.buckets[0].is_empty() {
+            let b = (1..65).find(|&b| !self.buckets[b].is_empty())?;
+            let moved = std::mem::take(&mut self.buckets[b]);
+            // Every key of the bucket is present, so the minimum exists.
+            self.last = moved.iter().copied().min().unwrap_or(self.last);
+            for k in &moved {
+                self.buckets[Self::bucket(self.last, *k)].push(*k);
+            }
+            let mut moved = moved;
+            moved.clear();
+            if self.buckets[b].is_empty() {
+                self.buckets[b] = moved; // keep the allocation
+            }
+        }
+        self.buckets[0].pop()
     }
 }
 
@@ -649,6 +755,37 @@ mod tests {
     }
 
     #[test]
+    fn radix_heap_sorts_and_refuses_smaller_keys() {
+        let mut h = RadixHeap::default();
+        for k in [5u64, 3, 9, 3, 1 << 40, 7] {
+            assert!(Queue::push(&mut h, k));
+        }
+        assert_eq!(Queue::pop(&mut h), Some(3));
+        assert_eq!(Queue::pop(&mut h), Some(3));
+        assert!(!Queue::push(&mut h, 2));
+        assert!(Queue::push(&mut h, 4));
+        let rest: Vec<u64> = std::iter::from_fn(|| Queue::pop(&mut h)).collect();
+        assert_eq!(rest, vec![4, 5, 7, 9, 1 << 40]);
+    }
+
+    #[test]
+    fn non_monotone_vocabulary_falls_back() {
+        // "bc" (256) is made before "ab" would be, but "abc" (257) can also be reached as
+        // "a"+"bc"; "xy" has a lower rank than its part "x"+"y" pair tokens: order breaks.
+        let mut ranks: Vec<(Vec<u8>, Rank)> = (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+        ranks.push((b"yz".to_vec(), 300));
+        ranks.push((b"xyz".to_vec(), 256));
+        ranks.push((b"xy".to_vec(), 301));
+        let t = Bpe::new(ranks, vec![], "cl100k_base").unwrap();
+        let piece = "xyzxyz".repeat(30);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        t.merge_small(piece.as_bytes(), &mut a);
+        t.merge_heap(piece.as_bytes(), &mut b);
+        assert_eq!(a, b);
+        assert_eq!(a, naive(&t, piece.as_bytes()));
+    }
+
+    #[test]
     fn heap_equals_small() {
         let t = toy();
         let piece = "abcaaaabcabaaa".repeat(40);
@@ -666,6 +803,21 @@ mod tests {
             let t = toy();
             let mut a = Vec::new();
             let mut b = Vec::new();
+            t.merge_small(s.as_bytes(), &mut a);
+            t.merge_heap(s.as_bytes(), &mut b);
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(a, naive(&t, s.as_bytes()));
+        }
+
+        #[test]
+        fn merges_equal_naive_odd_vocab(s in "[xyz]{1,60}") {
+            let mut ranks: Vec<(Vec<u8>, Rank)> =
+                (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+            for (i, tok) in ["yz", "xyz", "xy", "zx", "zxy", "yzx", "xx"].iter().enumerate() {
+                ranks.push((tok.as_bytes().to_vec(), [300, 256, 301, 257, 259, 302, 258][i]));
+            }
+            let t = Bpe::new(ranks, vec![], "cl100k_base").unwrap();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
             t.merge_small(s.as_bytes(), &mut a);
             t.merge_heap(s.as_bytes(), &mut b);
             prop_assert_eq!(&a, &b);
