@@ -14,11 +14,11 @@
 //!   allowed or disallowed.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
+use super::merge;
 use super::pretok::Pretokenizer;
 use super::table::TokenTable;
 use crate::error::{CoreError, CoreResult};
@@ -434,117 +434,14 @@ impl Bpe {
         self.encoder.get(bytes).unwrap_or(Rank::MAX)
     }
 
-    /// tiktoken's merge loop: `parts[i] = (start, rank of the pair starting at part i)`.
+    /// tiktoken's merge loop (see [`merge::merge_small`]).
     fn merge_small(&self, piece: &[u8], out: &mut Vec<Rank>) {
-        let n = piece.len();
-        let mut parts: Vec<(usize, Rank)> = Vec::with_capacity(n + 1);
-        for i in 0..n - 1 {
-            parts.push((i, self.rank(&piece[i..i + 2])));
-        }
-        parts.push((n - 1, Rank::MAX));
-        parts.push((n, Rank::MAX));
-        let pair_rank = |parts: &[(usize, Rank)], i: usize| -> Rank {
-            if i + 3 < parts.len() {
-                self.rank(&piece[parts[i].0..parts[i + 3].0])
-            } else {
-                Rank::MAX
-            }
-        };
-        while parts.len() > 2 {
-            let mut best = (Rank::MAX, 0);
-            for (i, p) in parts[..parts.len() - 1].iter().enumerate() {
-                if p.1 < best.0 {
-                    best = (p.1, i);
-                }
-            }
-            if best.0 == Rank::MAX {
-                break;
-            }
-            let i = best.1;
-            if i > 0 {
-                parts[i - 1].1 = pair_rank(&parts, i - 1);
-            }
-            parts[i].1 = pair_rank(&parts, i);
-            parts.remove(i + 1);
-        }
-        for w in parts.windows(2) {
-            out.push(self.rank(&piece[w[0].0..w[1].0]));
-        }
+        merge::merge_small(piece, out, &|b: &[u8]| self.rank(b));
     }
 
-    /// Merge for long pieces: linked list + priority queue, O(n log n) at worst; same result
-    /// as `merge_small` because the queue pops the lowest (rank, start), i.e. the leftmost
-    /// lowest-rank pair. Queue entries are one `u64` (rank in the high 24 bits, start in the
-    /// low 40); an entry is current iff `cur[start]` (the rank of the pair now starting there)
-    /// still equals it.
-    ///
-    /// In a vocabulary built by BPE training a new pair always outranks the merge that made it,
-    /// so popped keys only grow and a radix heap (O(1) amortised per operation, few cache
-    /// misses) can be used; if a vocabulary breaks that order, the piece is redone with a
-    /// binary heap. Either way the output is the same.
+    /// Queue-based merge for long pieces (see [`merge::merge_long`]).
     fn merge_heap(&self, piece: &[u8], out: &mut Vec<Rank>) {
-        let mut radix = RadixHeap::default();
-        if !self.merge_with_queue(piece, out, &mut radix) {
-            let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(piece.len());
-            let done = self.merge_with_queue(piece, out, &mut heap);
-            debug_assert!(done, "a binary heap accepts any order");
-        }
-    }
-
-    /// Returns false (and appends nothing) if `queue` refused a key.
-    fn merge_with_queue(&self, piece: &[u8], out: &mut Vec<Rank>, queue: &mut impl Queue) -> bool {
-        const POS_BITS: u32 = 40;
-        let n = piece.len();
-        let key = |r: Rank, i: usize| ((r as u64) << POS_BITS) | i as u64;
-        // next[i]: start of the part after the part starting at i (n at the end);
-        // prev[i]: start of the part before; cur[i]: rank of the pair starting at i (MAX: none
-        // or i is not a part start).
-        let mut next: Vec<usize> = (1..=n).collect();
-        let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
-        let mut cur: Vec<Rank> = vec![Rank::MAX; n];
-        for i in 0..n - 1 {
-            let r = self.rank(&piece[i..i + 2]);
-            cur[i] = r;
-            if r != Rank::MAX && !queue.push(key(r, i)) {
-                return false;
-            }
-        }
-        while let Some(e) = queue.pop() {
-            let (r, i) = (
-                (e >> POS_BITS) as Rank,
-                (e & ((1 << POS_BITS) - 1)) as usize,
-            );
-            if cur[i] != r {
-                continue;
-            }
-            let j = next[i];
-            let end = next[j];
-            cur[j] = Rank::MAX;
-            next[i] = end;
-            cur[i] = Rank::MAX;
-            if end < n {
-                prev[end] = i;
-                let r = self.rank(&piece[i..next[end]]);
-                cur[i] = r;
-                if r != Rank::MAX && !queue.push(key(r, i)) {
-                    return false;
-                }
-            }
-            if i > 0 {
-                let p = prev[i];
-                let r = self.rank(&piece[p..end]);
-                cur[p] = r;
-                if r != Rank::MAX && !queue.push(key(r, p)) {
-                    return false;
-                }
-            }
-        }
-        let mut i = 0;
-        while i < n {
-            out.push(self.rank(&piece[i..next[i]]));
-            i = next[i];
-        }
-        true
+        merge::merge_long(piece, out, &|b: &[u8]| self.rank(b));
     }
 
     /// The two tokens whose merge makes `bytes` (rank `rank`): BPE on `bytes` restricted to
@@ -594,77 +491,6 @@ impl Bpe {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         })
-    }
-}
-
-/// A min-priority queue of `u64` keys; `push` may refuse a key (returns false).
-trait Queue {
-    fn push(&mut self, key: u64) -> bool;
-    fn pop(&mut self) -> Option<u64>;
-}
-
-impl Queue for BinaryHeap<Reverse<u64>> {
-    #[inline]
-    fn push(&mut self, key: u64) -> bool {
-        BinaryHeap::push(self, Reverse(key));
-        true
-    }
-    #[inline]
-    fn pop(&mut self) -> Option<u64> {
-        BinaryHeap::pop(self).map(|r| r.0)
-    }
-}
-
-/// A monotone radix heap: keys pushed must be >= the last key popped (else `push` refuses).
-/// Bucket `b` holds keys whose highest bit differing from `last` is bit `b - 1`.
-struct RadixHeap {
-    last: u64,
-    buckets: [Vec<u64>; 65],
-}
-
-impl Default for RadixHeap {
-    fn default() -> Self {
-        Self {
-            last: 0,
-            buckets: std::array::from_fn(|_| Vec::new()),
-        }
-    }
-}
-
-impl RadixHeap {
-    #[inline(always)]
-    fn bucket(last: u64, key: u64) -> usize {
-        64 - (key ^ last).leading_zeros() as usize
-    }
-}
-
-impl Queue for RadixHeap {
-    #[inline]
-    fn push(&mut self, key: u64) -> bool {
-        if key < self.last {
-            return false;
-        }
-        self.buckets[Self::bucket(self.last, key)].push(key);
-        true
-    }
-
-    #[inline]
-    fn pop(&mut self) -> Option<u64> {
-        if self.buckets[0].is_empty() {
-            let b = (1..65).find(|&b| !self.buckets[b].is_empty())?;
-            let moved = std::mem::take(&mut self.buckets[b]);
-            // Every key of the bucket is present, so the minimum exists.
-            self.last = moved.iter().copied().min().unwrap_or(self.last);
-            for k in &moved {
-                self.buckets[Self::bucket(self.last, *k)].push(*k);
-            }
-            let mut moved = moved;
-            moved.clear();
-            if self.buckets[b].is_empty() {
-                self.buckets[b] = moved; // keep the allocation
-            }
-        }
-        self.buckets[0].pop()
     }
 }
 
@@ -752,20 +578,6 @@ mod tests {
         let mut dup: Vec<(Vec<u8>, Rank)> = (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
         dup.push((b"a".to_vec(), 256));
         assert!(Bpe::new(dup, vec![], "r50k_base").is_err());
-    }
-
-    #[test]
-    fn radix_heap_sorts_and_refuses_smaller_keys() {
-        let mut h = RadixHeap::default();
-        for k in [5u64, 3, 9, 3, 1 << 40, 7] {
-            assert!(Queue::push(&mut h, k));
-        }
-        assert_eq!(Queue::pop(&mut h), Some(3));
-        assert_eq!(Queue::pop(&mut h), Some(3));
-        assert!(!Queue::push(&mut h, 2));
-        assert!(Queue::push(&mut h, 4));
-        let rest: Vec<u64> = std::iter::from_fn(|| Queue::pop(&mut h)).collect();
-        assert_eq!(rest, vec![4, 5, 7, 9, 1 << 40]);
     }
 
     #[test]
