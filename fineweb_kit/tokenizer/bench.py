@@ -136,12 +136,14 @@ def bench_worst_case(ref: Path, runs: int, tmp: Path) -> list[dict]:
     return rows
 
 
-def bench_train(files: list[str], heldout: list[str], vocab: int, runs: int) -> list[dict]:
+def bench_train(
+    files: list[str], heldout: list[str], vocab: int, runs: int, trainers: list[str]
+) -> list[dict]:
     """Training time, peak memory and held-out bytes/token per trainer."""
-    from fineweb_kit.tokenizer.bench_train import TRAINERS, measure_training
+    from fineweb_kit.tokenizer.bench_train import measure_training
 
     rows = []
-    for name in TRAINERS:
+    for name in trainers:
         pkg = {"rustbpe": "rustbpe", "hf-tokenizers": "tokenizers"}.get(name, name)
         if name != "fineweb-kit" and not _installed(pkg):
             continue
@@ -252,6 +254,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     p.add_argument("--encode-mb", type=float, default=20.0, help="MB of documents to encode")
     p.add_argument("--skip-train", action="store_true")
+    p.add_argument(
+        "--trainers",
+        default="fineweb-kit,rustbpe,hf-tokenizers,sentencepiece",
+        help="comma-separated trainers to run (those installed)",
+    )
+    p.add_argument("--train-runs", type=int, default=None, help="runs per trainer (default --runs)")
     p.add_argument("--skip-encode", action="store_true")
     p.add_argument("--chart", default="tokenizer_bench.png", help="PNG chart path")
     p.add_argument("--json", default=None, help="also write the raw results here")
@@ -278,9 +286,15 @@ def run_bench(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             enc = bench_encode(ref, docs, args.runs, Path(tmp))
             worst = bench_worst_case(ref, args.runs, Path(tmp))
+        mb = sum(len(d.encode()) for d in docs) / 1e6
+        print(format_tables(enc, worst, [], mb) + "\n", flush=True)  # partial results early
     if not args.skip_train:
         train = bench_train(
-            train_files, heldout or read_docs(train_files[:1]), args.vocab_size, args.runs
+            train_files,
+            heldout or read_docs(train_files[:1]),
+            args.vocab_size,
+            args.train_runs or args.runs,
+            [t.strip() for t in args.trainers.split(",") if t.strip()],
         )
     mb = sum(len(d.encode()) for d in docs) / 1e6
     print(machine())
