@@ -93,6 +93,11 @@ def encoders(ref: Path, name: str, tmp: Path) -> dict[str, tuple[Callable, Calla
             lambda d: [tk.encode_ordinary(t) for t in d],
             lambda d: tk.encode_ordinary_batch(d, num_threads=n),
         )
+        # tiktoken's list-free path (no batch form): compare with "fineweb-kit numpy"
+        out["tiktoken numpy"] = (
+            lambda d: [tk.encode_to_numpy(t, disallowed_special=()) for t in d],
+            None,
+        )
     if _installed("bpe-openai"):
         from bpe_openai import _bindings
 
@@ -165,13 +170,18 @@ def _ratio(x: float, base: float | None) -> str:
 
 
 def format_tables(enc: list[dict], worst: list[dict], train: list[dict], mb: float) -> str:
-    lines = [f"## Encode ({mb:.1f} MB of documents, median MB/s; ratio = ours / peer)", ""]
+    lines = [
+        f"## Encode ({mb:.1f} MB of documents, median MB/s; ratio = ours / peer; "
+        "'numpy' rows return arrays, the others Python lists, compared like with like)",
+        "",
+    ]
     lines += [
         "| vocab | tokenizer | 1 thread | all threads | ours/peer (1 thr) |",
         "|---|---|---|---|---|",
     ]
     for r in enc:
-        ours = next(x for x in enc if x["vocab"] == r["vocab"] and x["tokenizer"] == "fineweb-kit")
+        mine = "fineweb-kit numpy" if r["tokenizer"].endswith("numpy") else "fineweb-kit"
+        ours = next(x for x in enc if x["vocab"] == r["vocab"] and x["tokenizer"] == mine)
         all_t = f"{r['mb_s_all']:.1f}" if "mb_s_all" in r else "-"
         ratio = (
             "" if r["tokenizer"].startswith("fineweb-kit") else _ratio(ours["mb_s_1"], r["mb_s_1"])
