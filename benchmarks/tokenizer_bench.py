@@ -5,6 +5,10 @@ sentencepiece (those installed), same input, one run. Same code as `fineweb-kit 
 """
 
 import sys
+from pathlib import Path
+
+# Run from a checkout: import this checkout's package (and its built extension).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fineweb_kit.tokenizer.bench import main
 

@@ -93,6 +93,11 @@ def encoders(ref: Path, name: str, tmp: Path) -> dict[str, tuple[Callable, Calla
             lambda d: [tk.encode_ordinary(t) for t in d],
             lambda d: tk.encode_ordinary_batch(d, num_threads=n),
         )
+        # tiktoken's list-free path (no batch form): compare with "fineweb-kit numpy"
+        out["tiktoken numpy"] = (
+            lambda d: [tk.encode_to_numpy(t, disallowed_special=()) for t in d],
+            None,
+        )
     if _installed("bpe-openai"):
         from bpe_openai import _bindings
 
@@ -136,12 +141,14 @@ def bench_worst_case(ref: Path, runs: int, tmp: Path) -> list[dict]:
     return rows
 
 
-def bench_train(files: list[str], heldout: list[str], vocab: int, runs: int) -> list[dict]:
+def bench_train(
+    files: list[str], heldout: list[str], vocab: int, runs: int, trainers: list[str]
+) -> list[dict]:
     """Training time, peak memory and held-out bytes/token per trainer."""
-    from fineweb_kit.tokenizer.bench_train import TRAINERS, measure_training
+    from fineweb_kit.tokenizer.bench_train import measure_training
 
     rows = []
-    for name in TRAINERS:
+    for name in trainers:
         pkg = {"rustbpe": "rustbpe", "hf-tokenizers": "tokenizers"}.get(name, name)
         if name != "fineweb-kit" and not _installed(pkg):
             continue
@@ -163,13 +170,18 @@ def _ratio(x: float, base: float | None) -> str:
 
 
 def format_tables(enc: list[dict], worst: list[dict], train: list[dict], mb: float) -> str:
-    lines = [f"## Encode ({mb:.1f} MB of documents, median MB/s; ratio = ours / peer)", ""]
+    lines = [
+        f"## Encode ({mb:.1f} MB of documents, median MB/s; ratio = ours / peer; "
+        "'numpy' rows return arrays, the others Python lists, compared like with like)",
+        "",
+    ]
     lines += [
         "| vocab | tokenizer | 1 thread | all threads | ours/peer (1 thr) |",
         "|---|---|---|---|---|",
     ]
     for r in enc:
-        ours = next(x for x in enc if x["vocab"] == r["vocab"] and x["tokenizer"] == "fineweb-kit")
+        mine = "fineweb-kit numpy" if r["tokenizer"].endswith("numpy") else "fineweb-kit"
+        ours = next(x for x in enc if x["vocab"] == r["vocab"] and x["tokenizer"] == mine)
         all_t = f"{r['mb_s_all']:.1f}" if "mb_s_all" in r else "-"
         ratio = (
             "" if r["tokenizer"].startswith("fineweb-kit") else _ratio(ours["mb_s_1"], r["mb_s_1"])
@@ -252,6 +264,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     p.add_argument("--encode-mb", type=float, default=20.0, help="MB of documents to encode")
     p.add_argument("--skip-train", action="store_true")
+    p.add_argument(
+        "--trainers",
+        default="fineweb-kit,rustbpe,hf-tokenizers,sentencepiece",
+        help="comma-separated trainers to run (those installed)",
+    )
+    p.add_argument("--train-runs", type=int, default=None, help="runs per trainer (default --runs)")
     p.add_argument("--skip-encode", action="store_true")
     p.add_argument("--chart", default="tokenizer_bench.png", help="PNG chart path")
     p.add_argument("--json", default=None, help="also write the raw results here")
@@ -278,9 +296,15 @@ def run_bench(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             enc = bench_encode(ref, docs, args.runs, Path(tmp))
             worst = bench_worst_case(ref, args.runs, Path(tmp))
+        mb = sum(len(d.encode()) for d in docs) / 1e6
+        print(format_tables(enc, worst, [], mb) + "\n", flush=True)  # partial results early
     if not args.skip_train:
         train = bench_train(
-            train_files, heldout or read_docs(train_files[:1]), args.vocab_size, args.runs
+            train_files,
+            heldout or read_docs(train_files[:1]),
+            args.vocab_size,
+            args.train_runs or args.runs,
+            [t.strip() for t in args.trainers.split(",") if t.strip()],
         )
     mb = sum(len(d.encode()) for d in docs) / 1e6
     print(machine())

@@ -130,7 +130,15 @@ def measure_training(
                 str(vocab),
                 str(out),
             ]
-            res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            # the child imports the same fineweb_kit as we do, wherever it lives
+            root = str(Path(__file__).resolve().parents[2])
+            env = {
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(
+                    [root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+                ),
+            }
+            res = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
             if res.returncode != 0:
                 raise RuntimeError(f"{name} training failed:\n{res.stderr[-2000:]}")
             row = json.loads(res.stdout.strip().splitlines()[-1])

@@ -14,17 +14,20 @@
 //!   allowed or disallowed.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
+use super::merge;
 use super::pretok::Pretokenizer;
 use super::table::TokenTable;
 use crate::error::{CoreError, CoreResult};
 
 /// A token id. For mergeable tokens it is also the merge priority (lower merges first).
 pub type Rank = u32;
+
+/// Largest id + 1 a vocabulary may use (ranks live in 24 bits of the heap entries).
+pub const MAX_ID: usize = 1 << 24;
 
 /// Pieces longer than this use the heap merge (O(n log n)) instead of the array loop.
 pub const HEAP_THRESHOLD: usize = 48;
@@ -119,6 +122,12 @@ impl Bpe {
         let max_rank = ranks.iter().map(|r| r.1).max();
         let max_special = specials.iter().map(|s| s.1).max();
         let n = max_rank.max(max_special).map_or(0, |m| m as usize + 1);
+        if n > MAX_ID {
+            return Err(CoreError::Tokenizer(format!(
+                "token id {} is too large (ids must be below {MAX_ID})",
+                n - 1
+            )));
+        }
         let mut decoder: Vec<Option<Box<[u8]>>> = vec![None; n];
         let mut encoder = TokenTable::with_capacity(ranks.len());
         for (bytes, rank) in ranks {
@@ -425,91 +434,14 @@ impl Bpe {
         self.encoder.get(bytes).unwrap_or(Rank::MAX)
     }
 
-    /// tiktoken's merge loop: `parts[i] = (start, rank of the pair starting at part i)`.
+    /// tiktoken's merge loop (see [`merge::merge_small`]).
     fn merge_small(&self, piece: &[u8], out: &mut Vec<Rank>) {
-        let n = piece.len();
-        let mut parts: Vec<(usize, Rank)> = Vec::with_capacity(n + 1);
-        for i in 0..n - 1 {
-            parts.push((i, self.rank(&piece[i..i + 2])));
-        }
-        parts.push((n - 1, Rank::MAX));
-        parts.push((n, Rank::MAX));
-        let pair_rank = |parts: &[(usize, Rank)], i: usize| -> Rank {
-            if i + 3 < parts.len() {
-                self.rank(&piece[parts[i].0..parts[i + 3].0])
-            } else {
-                Rank::MAX
-            }
-        };
-        while parts.len() > 2 {
-            let mut best = (Rank::MAX, 0);
-            for (i, p) in parts[..parts.len() - 1].iter().enumerate() {
-                if p.1 < best.0 {
-                    best = (p.1, i);
-                }
-            }
-            if best.0 == Rank::MAX {
-                break;
-            }
-            let i = best.1;
-            if i > 0 {
-                parts[i - 1].1 = pair_rank(&parts, i - 1);
-            }
-            parts[i].1 = pair_rank(&parts, i);
-            parts.remove(i + 1);
-        }
-        for w in parts.windows(2) {
-            out.push(self.rank(&piece[w[0].0..w[1].0]));
-        }
+        merge::merge_small(piece, out, &|b: &[u8]| self.rank(b));
     }
 
-    /// Linked-list + heap merge for long pieces: O(n log n); same result as `merge_small`
-    /// because the heap pops the lowest (rank, start), i.e. the leftmost lowest-rank pair.
+    /// Queue-based merge for long pieces (see [`merge::merge_long`]).
     fn merge_heap(&self, piece: &[u8], out: &mut Vec<Rank>) {
-        let n = piece.len();
-        // next[i]: start of the part after the part starting at i (n at the end);
-        // prev[i]: start of the part before; alive[i]: a part starts at i.
-        let mut next: Vec<usize> = (1..=n).collect();
-        let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
-        let mut alive = vec![true; n];
-        let mut heap: BinaryHeap<Reverse<(Rank, usize, usize)>> = BinaryHeap::with_capacity(n);
-        for i in 0..n - 1 {
-            let r = self.rank(&piece[i..i + 2]);
-            if r != Rank::MAX {
-                heap.push(Reverse((r, i, i + 2)));
-            }
-        }
-        while let Some(Reverse((_, i, end))) = heap.pop() {
-            if !alive[i] {
-                continue;
-            }
-            let j = next[i];
-            if j >= n || next[j] != end {
-                continue;
-            }
-            alive[j] = false;
-            next[i] = end;
-            if end < n {
-                prev[end] = i;
-                let e2 = next[end];
-                let r = self.rank(&piece[i..e2]);
-                if r != Rank::MAX {
-                    heap.push(Reverse((r, i, e2)));
-                }
-            }
-            if i > 0 {
-                let p = prev[i];
-                let r = self.rank(&piece[p..end]);
-                if r != Rank::MAX {
-                    heap.push(Reverse((r, p, end)));
-                }
-            }
-        }
-        let mut i = 0;
-        while i < n {
-            out.push(self.rank(&piece[i..next[i]]));
-            i = next[i];
-        }
+        merge::merge_long(piece, out, &|b: &[u8]| self.rank(b));
     }
 
     /// The two tokens whose merge makes `bytes` (rank `rank`): BPE on `bytes` restricted to
@@ -649,6 +581,23 @@ mod tests {
     }
 
     #[test]
+    fn non_monotone_vocabulary_falls_back() {
+        // "bc" (256) is made before "ab" would be, but "abc" (257) can also be reached as
+        // "a"+"bc"; "xy" has a lower rank than its part "x"+"y" pair tokens: order breaks.
+        let mut ranks: Vec<(Vec<u8>, Rank)> = (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+        ranks.push((b"yz".to_vec(), 300));
+        ranks.push((b"xyz".to_vec(), 256));
+        ranks.push((b"xy".to_vec(), 301));
+        let t = Bpe::new(ranks, vec![], "cl100k_base").unwrap();
+        let piece = "xyzxyz".repeat(30);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        t.merge_small(piece.as_bytes(), &mut a);
+        t.merge_heap(piece.as_bytes(), &mut b);
+        assert_eq!(a, b);
+        assert_eq!(a, naive(&t, piece.as_bytes()));
+    }
+
+    #[test]
     fn heap_equals_small() {
         let t = toy();
         let piece = "abcaaaabcabaaa".repeat(40);
@@ -666,6 +615,21 @@ mod tests {
             let t = toy();
             let mut a = Vec::new();
             let mut b = Vec::new();
+            t.merge_small(s.as_bytes(), &mut a);
+            t.merge_heap(s.as_bytes(), &mut b);
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(a, naive(&t, s.as_bytes()));
+        }
+
+        #[test]
+        fn merges_equal_naive_odd_vocab(s in "[xyz]{1,60}") {
+            let mut ranks: Vec<(Vec<u8>, Rank)> =
+                (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+            for (i, tok) in ["yz", "xyz", "xy", "zx", "zxy", "yzx", "xx"].iter().enumerate() {
+                ranks.push((tok.as_bytes().to_vec(), [300, 256, 301, 257, 259, 302, 258][i]));
+            }
+            let t = Bpe::new(ranks, vec![], "cl100k_base").unwrap();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
             t.merge_small(s.as_bytes(), &mut a);
             t.merge_heap(s.as_bytes(), &mut b);
             prop_assert_eq!(&a, &b);
