@@ -195,7 +195,7 @@ def format_tables(enc: list[dict], worst: list[dict], train: list[dict], mb: flo
         base = next((r for r in train if r["trainer"] == "fineweb-kit"), None)
         lines += ["", "## Training (wall time, peak RSS, held-out bytes/token)", ""]
         lines += [
-            "| trainer | seconds | peak MiB | peak - docs loaded, MiB | bytes/token "
+            "| trainer | seconds | peak RSS MiB | peak - RSS with docs loaded, MiB | bytes/token "
             "| peer time / ours |",
             "|---|---|---|---|---|---|",
         ]

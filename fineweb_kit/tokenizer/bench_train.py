@@ -100,13 +100,40 @@ def bytes_per_token(name: str, out: Path, texts: list[str]) -> float:
     return total / max(n, 1)
 
 
+def _status_kib(field: str) -> int | None:
+    """A ``/proc/self/status`` memory field (kB), or None off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak() -> bool:
+    """Resets the kernel's peak-RSS counter (Linux ``clear_refs`` 5), so the peak measured
+    afterwards is the training's, not the document loading's."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
 def _child(name: str, corpus_list: str, vocab: int, out: str) -> None:
+    import gc
+
     docs = load_docs(corpus_list)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    gc.collect()
+    resettable = _reset_peak()
+    base = _status_kib("VmRSS") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     _train(name, docs, vocab, Path(out))
     dt = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = (_status_kib("VmHWM") if resettable else None) or resource.getrusage(
+        resource.RUSAGE_SELF
+    ).ru_maxrss
     print(json.dumps({"seconds": dt, "peak_mib": peak / 1024, "base_mib": base / 1024}))
 
 
