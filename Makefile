@@ -43,7 +43,7 @@ rust-test:
 	cargo test -q -p fineweb-kit-core --release
 
 py-test:
-	$(PY) -m pytest -q -x --durations=15
+	$(PY) -m pytest -q -rs --durations=15
 
 fmt:
 	cargo fmt --all
