@@ -11,29 +11,15 @@ from collections.abc import Iterator
 
 from fineweb_kit.document import Document
 from fineweb_kit.exceptions import InputError
-from fineweb_kit.steps.base import Reader, TaskContext
-from fineweb_kit.steps.readers.jsonl import document_from_record
+from fineweb_kit.steps.base import TaskContext
+from fineweb_kit.steps.readers.record import RecordReader
 
 
-class ParquetReader(Reader):
+class ParquetReader(RecordReader):
     """Reads Parquet files batch by batch."""
 
     abstract = False
     requires = (("pyarrow", "pyarrow"),)
-
-    def __init__(
-        self,
-        paths: str | list[str],
-        text_key: str = "text",
-        id_key: str = "id",
-        url_key: str = "url",
-        limit: int = -1,
-        batch_size: int = 256,
-    ) -> None:
-        super().__init__(paths, limit=limit, batch_size=batch_size)
-        self.text_key = text_key
-        self.id_key = id_key
-        self.url_key = url_key
 
     def read_file(self, path: str, ctx: TaskContext) -> Iterator[Document]:
         import pyarrow.parquet as pq
@@ -53,6 +39,4 @@ class ParquetReader(Reader):
                 if record.get(self.text_key) is None:
                     self.stats.add("errors_null_text")
                     continue
-                yield document_from_record(
-                    record, self.text_key, self.id_key, self.url_key, f"{path}:{row}"
-                )
+                yield self.document(record, f"{path}:{row}")
