@@ -50,7 +50,7 @@ def run_stage(plan: RunPlan, stage_index: int, plain: bool | None = None) -> lis
     args = (plan.raw, plan.pipeline.source, stage_index)
     out = str(plan.output)
     results: list[TaskResult] = []
-    with Progress(stage.name, len(files), done, plain=plain) as progress:
+    with Progress(stage.name, len(files), done, plain=plain, tasks=tasks) as progress:
         if workers == 1:
             for rank in range(tasks):
                 results.append(run_task(*args, rank, tasks, out, event=progress.update))
