@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import json
 import math
 import os
@@ -324,7 +325,12 @@ class Trainer:
         )
 
     def close(self) -> None:
+        """Leaves the process group cleanly: the DDP wrapper (whose reducer holds work on the
+        group) is dropped first; destroying the group under a live DDP object can abort gloo's
+        threads at exit ("terminate called without an active exception")."""
         if self.dist.world > 1 and dist.is_initialized():
+            self.fwd = self.model
+            gc.collect()
             dist.destroy_process_group()
 
 
