@@ -18,20 +18,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import xxhash
 
-from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.io.files import atomic_write
-from fineweb_kit.steps.base import PipelineStep, TaskContext
+from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.dedup.minhash_config import file_index
+from fineweb_kit.steps.dedup.sink_step import SinkStep, budget_bytes
 from fineweb_kit.steps.dedup.units import UnitStep
-from fineweb_kit.steps.params import check_positive_int, check_range
+from fineweb_kit.steps.params import check_positive_int
 
 ORIGINAL = 1 << 63
 
@@ -63,15 +61,10 @@ def check_key_folder(root: Path, method: str, n_sentences: int, create: bool = F
     return fp
 
 
-def budget_bytes(memory_budget_mb: float) -> int:
-    return int(check_range("memory_budget_mb", memory_budget_mb, 0.01, 1e6) * (1 << 20))
-
-
-class KeySignature(PipelineStep):
+class KeySignature(SinkStep):
     """Stage 1: writes the sorted keys of each input file."""
 
     abstract = True
-    kind = "dedup"
     method = "exact"
 
     def __init__(self, folder: str, n_sentences: int, memory_budget_mb: float) -> None:
@@ -80,15 +73,18 @@ class KeySignature(PipelineStep):
         self.n_sentences = check_positive_int("n_sentences", n_sentences)
         self.budget = budget_bytes(memory_budget_mb)
         self._fp = 0
-        self._sink: Any = None
+
+    @property
+    def stat_prefix(self) -> str:  # type: ignore[override]
+        return self.method
 
     def setup(self, ctx: TaskContext) -> None:
         self._fp = check_key_folder(ctx.resolve(self.folder), self.method, self.n_sentences, True)
 
-    def open_file(self, ctx: TaskContext) -> None:
+    def open_sink(self, ctx: TaskContext) -> Any:
         from fineweb_kit import _core
 
-        self._sink = _core.KeySink(
+        return _core.KeySink(
             self.method,
             self.n_sentences,
             ctx.resolve(self.folder) / "signatures",
@@ -98,24 +94,6 @@ class KeySignature(PipelineStep):
             self._fp,
             self.budget,
         )
-
-    def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
-        for batch in batches:
-            self.count_batch("documents_in", batch)
-            t0 = time.perf_counter()
-            self._sink.add([d.text for d in batch])
-            self.stats.time_s += time.perf_counter() - t0
-        yield from ()
-
-    def close_file(self, ctx: TaskContext, ok: bool) -> None:
-        sink, self._sink = self._sink, None
-        if sink is None:
-            return
-        if not ok:
-            sink.abort()
-            return
-        for key, value in sink.commit().items():
-            self.stats.add(f"{self.method}_{key}", value)
 
 
 class KeyFind(UnitStep):

@@ -19,8 +19,8 @@ from typing import Any
 
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.dedup.minhash_config import MinhashSettings, check_config
+from fineweb_kit.steps.dedup.sink_step import budget_bytes
 from fineweb_kit.steps.dedup.units import UnitStep
-from fineweb_kit.steps.params import check_range
 
 
 class MinhashBuckets(UnitStep):
@@ -37,7 +37,7 @@ class MinhashBuckets(UnitStep):
         super().__init__()
         self.folder = folder
         self.settings = MinhashSettings.from_config(config)
-        self.budget = int(check_range("memory_budget_mb", memory_budget_mb, 0.01, 1e6) * (1 << 20))
+        self.budget = budget_bytes(memory_budget_mb)
 
     def list_units(self, output_root: Path) -> list[str]:
         return [f"bucket_{b:03d}" for b in range(self.settings.num_buckets)]

@@ -22,21 +22,19 @@ here).
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Iterable, Iterator
 from typing import Any
 
-from fineweb_kit.document import Batch
-from fineweb_kit.steps.base import PipelineStep, TaskContext
+from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.dedup.minhash_config import MinhashSettings, file_index, record_config
-from fineweb_kit.steps.params import check_range
+from fineweb_kit.steps.dedup.sink_step import SinkStep, budget_bytes
 
 
-class MinhashSignature(PipelineStep):
+class MinhashSignature(SinkStep):
     """MinHash stage 1: writes sorted bucket signatures per input file."""
 
-    kind = "dedup"
     abstract = False
+    stat_prefix = "minhash"
+    stat_keys = ("signed", "empty", "too_short", "huge", "runs")
 
     def __init__(
         self,
@@ -48,46 +46,22 @@ class MinhashSignature(PipelineStep):
         super().__init__()
         self.folder = folder
         self.settings = MinhashSettings.from_config(config)
-        self.budget = int(check_range("memory_budget_mb", memory_budget_mb, 0.01, 1e6) * (1 << 20))
+        self.budget = budget_bytes(memory_budget_mb)
         self.pass_through = pass_through
         self._params: Any = None
-        self._sink: Any = None
 
     def setup(self, ctx: TaskContext) -> None:
         self._params = self.settings.core()
         record_config(ctx.resolve(self.folder), self.settings, self._params.fingerprint)
 
-    def open_file(self, ctx: TaskContext) -> None:
+    def open_sink(self, ctx: TaskContext) -> Any:
         from fineweb_kit import _core
 
-        root = ctx.resolve(self.folder) / "signatures"
-        self._sink = _core.SignatureSink(
+        return _core.SignatureSink(
             self._params,
-            root,
+            ctx.resolve(self.folder) / "signatures",
             ctx.part_name,
             file_index(ctx.part_name),
             os.path.realpath(ctx.input_path or ""),
             self.budget,
         )
-
-    def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
-        for batch in batches:
-            self.count_batch("documents_in", batch)
-            t0 = time.perf_counter()
-            self._sink.add([d.text for d in batch])
-            self.stats.time_s += time.perf_counter() - t0
-            if self.pass_through:
-                yield batch
-
-    def close_file(self, ctx: TaskContext, ok: bool) -> None:
-        sink, self._sink = self._sink, None
-        if sink is None:
-            return
-        if not ok:
-            sink.abort()
-            return
-        t0 = time.perf_counter()
-        counts = sink.commit()
-        self.stats.time_s += time.perf_counter() - t0
-        for key in ("signed", "empty", "too_short", "huge", "runs"):
-            self.stats.add(f"minhash_{key}", counts[key])
