@@ -57,6 +57,10 @@ def test_batch_threads_equal_single(ours):
     assert tok.encode_batch(texts) == single
     with pytest.raises(ValueError):
         tok.encode_batch(texts, num_threads=0)
+    # results arrive in any order; the error names the lowest failing index
+    bad = [*texts[:50], "x <|endoftext|>", *texts[:50], "y <|endoftext|>"]
+    with pytest.raises(TokenizerError, match=r"texts\[50\].*<\|endoftext\|>"):
+        tok.encode_batch(bad, num_threads=2)
 
 
 def test_lone_surrogates_are_clear_errors(ours):

@@ -4,13 +4,16 @@
 //! runs with the GIL released; errors go through `error::to_py`; panics through `guard`.
 
 use std::path::PathBuf;
+use std::sync::mpsc;
 use std::sync::Arc;
 
 use fineweb_kit_core::bpe::{io, train, Bpe, Rank, SpecialSet};
+use fineweb_kit_core::error::CoreError;
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::PyBytes;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyInt, PyList};
 
 use crate::error::{guard, to_py};
 
@@ -18,6 +21,9 @@ use crate::error::{guard, to_py};
 #[pyclass(name = "Bpe", module = "fineweb_kit._core", frozen)]
 pub struct PyBpe {
     inner: Arc<Bpe>,
+    /// One Python int per id, made on first use: a returned list holds references to these
+    /// instead of a fresh int object per token (allocating those cost as much as encoding).
+    ints: PyOnceLock<Vec<Py<PyInt>>>,
 }
 
 fn set(names: Vec<String>) -> SpecialSet {
@@ -29,7 +35,28 @@ fn set(names: Vec<String>) -> SpecialSet {
 }
 
 fn wrap(b: Bpe) -> PyBpe {
-    PyBpe { inner: Arc::new(b) }
+    PyBpe {
+        inner: Arc::new(b),
+        ints: PyOnceLock::new(),
+    }
+}
+
+impl PyBpe {
+    /// `ids` as a Python list of the cached int objects.
+    fn to_list<'py>(&self, py: Python<'py>, ids: &[Rank]) -> PyResult<Bound<'py, PyList>> {
+        let ints = self.ints.get_or_init(py, || {
+            (0..self.inner.n_vocab() as u64)
+                .map(|i| PyInt::new(py, i).unbind())
+                .collect()
+        });
+        PyList::new(
+            py,
+            ids.iter().map(|&id| match ints.get(id as usize) {
+                Some(int) => int.bind(py).clone(),
+                None => PyInt::new(py, id),
+            }),
+        )
+    }
 }
 
 #[pymethods]
@@ -144,42 +171,78 @@ impl PyBpe {
         })
     }
 
-    fn encode_ordinary(&self, py: Python<'_>, text: &str) -> PyResult<Vec<Rank>> {
-        guard(|| {
+    fn encode_ordinary<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
+        let ids = guard(|| {
             py.detach(|| self.inner.encode_ordinary(text))
                 .map_err(to_py)
-        })
+        })?;
+        self.to_list(py, &ids)
     }
 
     /// `allowed` / `disallowed`: explicit lists of special-token strings.
-    fn encode(
+    fn encode<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         text: &str,
         allowed: Vec<String>,
         disallowed: Vec<String>,
-    ) -> PyResult<Vec<Rank>> {
+    ) -> PyResult<Bound<'py, PyList>> {
         let (a, d) = (set(allowed), set(disallowed));
-        guard(|| py.detach(|| self.inner.encode(text, &a, &d)).map_err(to_py))
+        let ids = guard(|| py.detach(|| self.inner.encode(text, &a, &d)).map_err(to_py))?;
+        self.to_list(py, &ids)
     }
 
+    /// Encodes on worker threads while this thread (holding the GIL) turns finished results
+    /// into lists, so list building overlaps encoding instead of following it.
     #[pyo3(signature = (texts, allowed, disallowed, num_threads=None))]
-    fn encode_batch(
+    fn encode_batch<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         texts: Vec<PyBackedStr>,
         allowed: Vec<String>,
         disallowed: Vec<String>,
         num_threads: Option<usize>,
-    ) -> PyResult<Vec<Vec<Rank>>> {
+    ) -> PyResult<Bound<'py, PyList>> {
         let (a, d) = (set(allowed), set(disallowed));
+        let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
+        let out = PyList::new(py, refs.iter().map(|_| py.None()))?;
         guard(|| {
-            py.detach(|| {
-                let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
-                self.inner.encode_batch(&refs, &a, &d, num_threads)
+            let (tx, rx) = mpsc::channel();
+            let (inner, refs) = (&self.inner, &refs);
+            std::thread::scope(|s| {
+                let worker = s.spawn(move || {
+                    inner.encode_each(refs, &a, &d, num_threads, |i, ids| {
+                        // The receiver only goes away after this thread is joined.
+                        let _ = tx.send((i, ids));
+                    })
+                });
+                let mut first_err = None;
+                let mut rx = rx;
+                for _ in 0..refs.len() {
+                    let (next, back) = next_result(py, rx);
+                    rx = back;
+                    let Some((i, ids)) = next else { break };
+                    match ids {
+                        Ok(ids) if first_err.is_none() => {
+                            out.set_item(i, self.to_list(py, &ids)?)?
+                        }
+                        Ok(_) => {}
+                        // Report the failing text with the lowest index, whatever the order.
+                        Err(e) if first_err.as_ref().is_none_or(|(j, _)| i < *j) => {
+                            first_err = Some((i, e))
+                        }
+                        Err(_) => {}
+                    }
+                }
+                let done = py.detach(|| worker.join());
+                let done = done.map_err(|_| {
+                    pyo3::exceptions::PyRuntimeError::new_err("an encoding thread panicked")
+                })?;
+                done.map_err(to_py)?;
+                first_err.map_or(Ok(()), |(i, e)| Err(to_py(in_text(i, e))))
             })
-            .map_err(to_py)
-        })
+        })?;
+        Ok(out)
     }
 
     /// All texts' ids concatenated into one uint32 array; `eot`: id appended after each text.
@@ -231,6 +294,23 @@ impl PyBpe {
 
     fn rank_of(&self, token: &[u8]) -> Option<Rank> {
         self.inner.rank_of(token)
+    }
+}
+
+/// Names the failing text of a batch in a tokenizer error.
+fn in_text(i: usize, e: CoreError) -> CoreError {
+    match e {
+        CoreError::Tokenizer(m) => CoreError::Tokenizer(format!("texts[{i}]: {m}")),
+        other => other,
+    }
+}
+
+/// The next finished result, waiting with the GIL released; the receiver moves in and back
+/// out because a detached closure may only capture `Send` values.
+fn next_result<T: Send>(py: Python<'_>, rx: mpsc::Receiver<T>) -> (Option<T>, mpsc::Receiver<T>) {
+    match rx.try_recv() {
+        Ok(x) => (Some(x), rx),
+        Err(_) => py.detach(move || (rx.recv().ok(), rx)),
     }
 }
 

@@ -347,6 +347,28 @@ impl Bpe {
         run_in_pool(threads, work)
     }
 
+    /// Encodes many texts in parallel and hands each result to `sink(index, ids)` as soon as
+    /// it is ready (any order): a caller can consume results (build Python lists) while the
+    /// remaining texts are still being encoded.
+    pub fn encode_each(
+        &self,
+        texts: &[&str],
+        allowed: &SpecialSet,
+        disallowed: &SpecialSet,
+        threads: Option<usize>,
+        sink: impl Fn(usize, CoreResult<Vec<Rank>>) + Sync + Send,
+    ) -> CoreResult<()> {
+        let work = || {
+            texts
+                .par_iter()
+                .enumerate()
+                .with_min_len(1)
+                .for_each(|(i, t)| sink(i, self.encode(t, allowed, disallowed)));
+            Ok(())
+        };
+        run_in_pool(threads, work)
+    }
+
     /// Encodes many texts in parallel into one id vector (text order kept), with `eot`
     /// appended after each text if given: the shard path, without per-text vectors.
     pub fn encode_concat(

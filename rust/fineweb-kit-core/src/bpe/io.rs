@@ -154,8 +154,55 @@ fn hf_pattern(pre: &Value, name: &str) -> CoreResult<String> {
     }
 }
 
-/// Parses a byte-level BPE `tokenizer.json`. Vocabulary ids are the ranks (true of GPT-2 and
-/// of every tokenizer we write); added tokens become special tokens.
+/// Checks that HF's merge priorities agree with rank-by-id: every `model.merges` entry names
+/// two vocabulary tokens whose concatenation is a token, and the merged tokens' ids increase
+/// in list order. HF merges by list position, fineweb-kit (like tiktoken) by the merged
+/// token's rank; both orders agree exactly when this holds (GPT-2's file and every file we
+/// write). A file breaking it would encode differently, so it is refused, naming the entry.
+fn check_merges(model: &Value, vocab: &Map<String, Value>, name: &str) -> CoreResult<()> {
+    let merges = field(model, "merges", "model", name)?
+        .as_array()
+        .ok_or_else(|| CoreError::Tokenizer(format!("{name}: field model.merges is not a list")))?;
+    let id_of = |tok: &str| vocab.get(tok).and_then(Value::as_u64);
+    let mut last: Option<(u64, usize)> = None;
+    for (k, m) in merges.iter().enumerate() {
+        let bad =
+            |why: String| CoreError::Tokenizer(format!("{name}: field model.merges[{k}] {why}"));
+        let (a, b) = match m {
+            Value::String(s) => s
+                .split_once(' ')
+                .ok_or_else(|| bad(format!("{s:?} is not \"left right\"")))?,
+            Value::Array(v) if v.len() == 2 => match (v[0].as_str(), v[1].as_str()) {
+                (Some(a), Some(b)) => (a, b),
+                _ => return Err(bad("is not a pair of strings".into())),
+            },
+            other => return Err(bad(format!("is not a merge: {other}"))),
+        };
+        let merged = format!("{a}{b}");
+        for part in [a, b, merged.as_str()] {
+            if id_of(part).is_none() {
+                return Err(bad(format!(
+                    "({a:?}, {b:?}) uses {part:?}, which is not in model.vocab"
+                )));
+            }
+        }
+        let id = id_of(&merged).unwrap_or(u64::MAX);
+        if let Some((prev, j)) = last {
+            if id <= prev {
+                return Err(bad(format!(
+                    "({a:?}, {b:?}) makes id {id}, but the earlier merges[{j}] made id {prev}: \
+                     fineweb-kit (like tiktoken) ranks tokens by id, so this tokenizer's merge \
+                     order would give different ids; it is not supported"
+                )));
+            }
+        }
+        last = Some((id, k));
+    }
+    Ok(())
+}
+
+/// Parses a byte-level BPE `tokenizer.json`. Vocabulary ids are the ranks; the merges list is
+/// checked to agree with that order ([`check_merges`]); added tokens become special tokens.
 pub fn parse_hf(data: &[u8], name: &str) -> CoreResult<Bpe> {
     let v: Value = serde_json::from_slice(data).map_err(|e| {
         CoreError::Tokenizer(format!(
@@ -216,6 +263,7 @@ pub fn parse_hf(data: &[u8], name: &str) -> CoreResult<Bpe> {
         })?;
         ranks.push((bytes, id));
     }
+    check_merges(model, vocab, name)?;
     let pattern = hf_pattern(field(&v, "pre_tokenizer", "", name)?, name)?;
     Bpe::new(ranks, specials, &pattern).map_err(|e| match e {
         CoreError::Tokenizer(m) => CoreError::Tokenizer(format!("{name}: {m}")),
@@ -378,6 +426,38 @@ mod tests {
         let e = parse_tiktoken(b"YQ==\n", "f").unwrap_err();
         assert!(e.to_string().contains("f:1: not two"), "{e}");
         assert!(parse_tiktoken(b"\n\n", "f").is_err());
+    }
+
+    #[test]
+    fn hf_merges_must_agree_with_ids() {
+        let mut ranks: Vec<(Vec<u8>, Rank)> = (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+        ranks.push((b"ab".to_vec(), 256));
+        ranks.push((b"abc".to_vec(), 257));
+        let bpe = Bpe::new(ranks, vec![], "o200k_base").unwrap();
+        let good = hf_json(&bpe);
+        assert_eq!(
+            parse_hf(&serde_json::to_vec(&good).unwrap(), "t")
+                .unwrap()
+                .n_vocab(),
+            258
+        );
+
+        let mut swapped = good.clone();
+        swapped["model"]["vocab"]["ab"] = json!(257);
+        swapped["model"]["vocab"]["abc"] = json!(256);
+        let e = parse_hf(&serde_json::to_vec(&swapped).unwrap(), "t").unwrap_err();
+        assert!(e.to_string().contains("t: field model.merges[1]"), "{e}");
+        assert!(e.to_string().contains("different ids"), "{e}");
+
+        let mut unknown = good.clone();
+        unknown["model"]["merges"][0] = json!("a xyz");
+        let e = parse_hf(&serde_json::to_vec(&unknown).unwrap(), "t").unwrap_err();
+        assert!(e.to_string().contains("not in model.vocab"), "{e}");
+
+        let mut missing = good;
+        missing["model"].as_object_mut().unwrap().remove("merges");
+        let e = parse_hf(&serde_json::to_vec(&missing).unwrap(), "t").unwrap_err();
+        assert!(e.to_string().contains("model.merges"), "{e}");
     }
 
     #[test]
