@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 
 REF = "tokenizer-ref"
+TRAINERS = ("fineweb-kit", "rustbpe", "hf-tokenizers", "sentencepiece")
 PEERS = ("tiktoken", "tokenizers", "rustbpe", "bpe-openai", "sentencepiece")
 
 
@@ -266,7 +267,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-train", action="store_true")
     p.add_argument(
         "--trainers",
-        default="fineweb-kit,rustbpe,hf-tokenizers,sentencepiece",
+        default=",".join(TRAINERS),
         help="comma-separated trainers to run (those installed)",
     )
     p.add_argument("--train-runs", type=int, default=None, help="runs per trainer (default --runs)")
@@ -283,6 +284,10 @@ def run_bench(args: argparse.Namespace) -> int:
         raise SystemExit(f"no file matches {args.corpus!r}")
     train_files = [f for f in files if not Path(f).name.startswith("heldout-")]
     heldout = read_docs([f for f in files if Path(f).name.startswith("heldout-")])
+    trainers = [t.strip() for t in args.trainers.split(",") if t.strip()]
+    unknown = set(trainers) - set(TRAINERS)
+    if unknown:
+        raise SystemExit(f"--trainers: unknown {sorted(unknown)}; choose from {list(TRAINERS)}")
     ref = Path(args.ref)
     enc, worst, train = [], [], []
     docs: list[str] = []
@@ -304,7 +309,7 @@ def run_bench(args: argparse.Namespace) -> int:
             heldout or read_docs(train_files[:1]),
             args.vocab_size,
             args.train_runs or args.runs,
-            [t.strip() for t in args.trainers.split(",") if t.strip()],
+            trainers,
         )
     mb = sum(len(d.encode()) for d in docs) / 1e6
     print(machine())
