@@ -12,7 +12,6 @@ of duplicates from train into test).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 import xxhash
 
 from fineweb_kit.exceptions import ConfigError, InputError
-from fineweb_kit.io.files import expand_globs, open_text
+from fineweb_kit.io.files import expand_globs, json_lines
 
 
 @dataclass
@@ -50,17 +49,12 @@ def iter_records(paths: str | list[str]) -> Iterator[tuple[str, dict[str, Any]]]
         if path.endswith(".parquet"):
             yield from _iter_parquet(path)
             continue
-        with open_text(path) as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as e:
-                    raise InputError(f"{path}:{lineno}: not a JSON line: {e}") from None
-                if not isinstance(record, dict):
-                    raise InputError(f"{path}:{lineno}: expected a JSON object")
-                yield f"{path}:{lineno}", record
+        for lineno, record in json_lines(path):
+            if isinstance(record, ValueError):
+                raise InputError(f"{path}:{lineno}: not a JSON line: {record}")
+            if not isinstance(record, dict):
+                raise InputError(f"{path}:{lineno}: expected a JSON object")
+            yield f"{path}:{lineno}", record
 
 
 def _iter_parquet(path: str) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -1,15 +1,16 @@
-"""Globs, compression by magic bytes, and atomic writes."""
+"""Globs, compression by magic bytes, JSON Lines, and atomic writes."""
 
 from __future__ import annotations
 
 import glob
 import gzip
 import io
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from fineweb_kit.exceptions import InputError
 
@@ -65,6 +66,20 @@ def open_binary(path: str | Path) -> IO[bytes]:
 def open_text(path: str | Path) -> IO[str]:
     """Opens ``path`` as UTF-8 text (undecodable bytes replaced), decompressing as needed."""
     return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="replace")
+
+
+def json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of a JSON Lines file; a line that is not
+    JSON yields its ``ValueError`` as the value, so each caller picks its policy (pipeline readers
+    count and skip, training input stops)."""
+    with open_text(path) as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except ValueError as e:
+                yield lineno, e
 
 
 @contextmanager

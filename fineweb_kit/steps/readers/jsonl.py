@@ -9,11 +9,10 @@ its line number; the rest of the file is still read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from fineweb_kit.document import Document
-from fineweb_kit.io.files import open_text
+from fineweb_kit.io.files import json_lines
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.readers.record import RecordReader
 
@@ -24,16 +23,14 @@ class JsonlReader(RecordReader):
     abstract = False
 
     def read_file(self, path: str, ctx: TaskContext) -> Iterator[Document]:
-        with open_text(path) as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    yield self.document(record, f"{path}:{lineno}")
-                except (ValueError, TypeError, KeyError, AttributeError) as e:
-                    self.stats.add("errors_bad_line")
-                    ctx.log.warning("%s:%d: skipped line: %s", path, lineno, _describe(e))
+        for lineno, record in json_lines(path):
+            try:
+                if isinstance(record, ValueError):
+                    raise record
+                yield self.document(record, f"{path}:{lineno}")
+            except (ValueError, TypeError, KeyError, AttributeError) as e:
+                self.stats.add("errors_bad_line")
+                ctx.log.warning("%s:%d: skipped line: %s", path, lineno, _describe(e))
 
 
 def _describe(e: Exception) -> str:
