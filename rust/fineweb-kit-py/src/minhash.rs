@@ -95,14 +95,6 @@ struct SignatureSink {
     inner: Option<sink::SignatureSink>,
 }
 
-fn stats_dict<'py>(py: Python<'py>, items: &[(&str, u64)]) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    for (k, v) in items {
-        d.set_item(*k, *v)?;
-    }
-    Ok(d)
-}
-
 #[pymethods]
 impl SignatureSink {
     #[new]
@@ -130,41 +122,106 @@ impl SignatureSink {
 
     /// Signs a batch of texts (GIL released).
     fn add(&mut self, py: Python<'_>, texts: Vec<String>) -> PyResult<()> {
-        guard(|| {
-            let s = self.inner.as_mut().ok_or_else(closed)?;
-            py.detach(|| s.add(&texts)).map_err(to_py)
-        })
+        sink_add(&mut self.inner, py, texts)
     }
 
     /// Writes the rest and renames every file into place; returns the counts.
     fn commit<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
-            let s = self.inner.take().ok_or_else(closed)?;
-            let st = py.detach(|| s.commit()).map_err(to_py)?;
-            stats_dict(
-                py,
-                &[
-                    ("documents", st.documents),
-                    ("signed", st.signed),
-                    ("empty", st.empty),
-                    ("too_short", st.too_short),
-                    ("huge", st.huge),
-                    ("runs", st.runs),
-                ],
-            )
-        })
+        sink_commit(&mut self.inner, py)
     }
 
     /// Removes the temporary files.
     fn abort(&mut self) {
-        if let Some(s) = self.inner.take() {
-            s.abort();
-        }
+        sink_abort(&mut self.inner)
+    }
+}
+
+/// What the two first-stage writers (`SignatureSink`, `KeySink`) share, so one set of glue
+/// serves both: add batches, then commit (counts) or abort (remove temporaries).
+trait StageSink: Send {
+    fn add_texts(&mut self, texts: &[String]) -> fineweb_kit_core::error::CoreResult<()>;
+    fn commit_counts(self) -> fineweb_kit_core::error::CoreResult<Vec<(&'static str, u64)>>;
+    fn abort_files(self);
+}
+
+impl StageSink for sink::SignatureSink {
+    fn add_texts(&mut self, texts: &[String]) -> fineweb_kit_core::error::CoreResult<()> {
+        self.add(texts)
+    }
+    fn commit_counts(self) -> fineweb_kit_core::error::CoreResult<Vec<(&'static str, u64)>> {
+        let st = self.commit()?;
+        Ok(vec![
+            ("documents", st.documents),
+            ("signed", st.signed),
+            ("empty", st.empty),
+            ("too_short", st.too_short),
+            ("huge", st.huge),
+            ("runs", st.runs),
+        ])
+    }
+    fn abort_files(self) {
+        self.abort()
+    }
+}
+
+impl StageSink for keys::KeySink {
+    fn add_texts(&mut self, texts: &[String]) -> fineweb_kit_core::error::CoreResult<()> {
+        self.add(texts)
+    }
+    fn commit_counts(self) -> fineweb_kit_core::error::CoreResult<Vec<(&'static str, u64)>> {
+        let st = self.commit()?;
+        Ok(vec![
+            ("keys", st.keys),
+            ("without_key", st.without_key),
+            ("runs", st.runs),
+        ])
+    }
+    fn abort_files(self) {
+        self.abort()
+    }
+}
+
+/// Adds a batch (GIL released).
+fn sink_add<S: StageSink>(
+    inner: &mut Option<S>,
+    py: Python<'_>,
+    texts: Vec<String>,
+) -> PyResult<()> {
+    guard(|| {
+        let s = inner.as_mut().ok_or_else(closed)?;
+        py.detach(|| s.add_texts(&texts)).map_err(to_py)
+    })
+}
+
+/// Writes the rest, renames every file into place and returns the counts.
+fn sink_commit<'py, S: StageSink>(
+    inner: &mut Option<S>,
+    py: Python<'py>,
+) -> PyResult<Bound<'py, PyDict>> {
+    guard(|| {
+        let s = inner.take().ok_or_else(closed)?;
+        let counts = py.detach(|| s.commit_counts()).map_err(to_py)?;
+        stats_dict(py, &counts)
+    })
+}
+
+fn stats_dict<'py>(py: Python<'py>, items: &[(&str, u64)]) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in items {
+        d.set_item(*k, *v)?;
+    }
+    Ok(d)
+}
+
+/// Removes the temporary files.
+fn sink_abort<S: StageSink>(inner: &mut Option<S>) {
+    if let Some(s) = inner.take() {
+        s.abort_files();
     }
 }
 
 fn closed() -> PyErr {
-    pyo3::exceptions::PyValueError::new_err("SignatureSink already committed or aborted")
+    pyo3::exceptions::PyValueError::new_err("this sink was already committed or aborted")
 }
 
 /// Stage 2: merges one bucket's runs into the pair file `out`.
@@ -313,31 +370,15 @@ impl KeySink {
     }
 
     fn add(&mut self, py: Python<'_>, texts: Vec<String>) -> PyResult<()> {
-        guard(|| {
-            let s = self.inner.as_mut().ok_or_else(closed)?;
-            py.detach(|| s.add(&texts)).map_err(to_py)
-        })
+        sink_add(&mut self.inner, py, texts)
     }
 
     fn commit<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
-            let s = self.inner.take().ok_or_else(closed)?;
-            let st = py.detach(|| s.commit()).map_err(to_py)?;
-            stats_dict(
-                py,
-                &[
-                    ("keys", st.keys),
-                    ("without_key", st.without_key),
-                    ("runs", st.runs),
-                ],
-            )
-        })
+        sink_commit(&mut self.inner, py)
     }
 
     fn abort(&mut self) {
-        if let Some(s) = self.inner.take() {
-            s.abort();
-        }
+        sink_abort(&mut self.inner)
     }
 }
 
