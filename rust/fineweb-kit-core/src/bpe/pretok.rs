@@ -310,23 +310,10 @@ fn next_cl100k(b: &[u8], i: usize) -> usize {
         return run(b, i + l, L);
     }
     if k & N != 0 {
-        let mut e = i + l;
-        for _ in 0..2 {
-            if cls_at(b, e) & N == 0 {
-                break;
-            }
-            e += ch(b, e).1;
-        }
-        return e;
+        return digits_1_to_3(b, i + l);
     }
-    let s = if c == ' ' as u32 && is_other_at(b, i + 1) {
-        i + 1
-    } else {
-        i
-    };
-    if is_other_at(b, s) {
-        let e = run_other(b, s);
-        return run_bytes(b, e, b"\r\n");
+    if let Some(e) = punctuation_run(b, i, c, b"\r\n") {
+        return e;
     }
     let (r, last) = ws_run(b, i);
     if r == b.len() {
@@ -339,6 +326,30 @@ fn next_cl100k(b: &[u8], i: usize) -> usize {
         return last;
     }
     i + l
+}
+
+/// `\p{N}{1,3}+` after a first digit ending at `e`.
+#[inline(always)]
+fn digits_1_to_3(b: &[u8], mut e: usize) -> usize {
+    for _ in 0..2 {
+        if cls_at(b, e) & N == 0 {
+            break;
+        }
+        e += ch(b, e).1;
+    }
+    e
+}
+
+/// ` ?[^\s\p{L}\p{N}]++` followed by any run of the bytes in `tail` (`[\r\n]*+` in cl100k,
+/// `[\r\n/]*` in o200k), if the text at `i` (first char `c`) starts one.
+#[inline(always)]
+fn punctuation_run(b: &[u8], i: usize, c: u32, tail: &[u8]) -> Option<usize> {
+    let s = if c == ' ' as u32 && is_other_at(b, i + 1) {
+        i + 1
+    } else {
+        i
+    };
+    is_other_at(b, s).then(|| run_bytes(b, run_other(b, s), tail))
 }
 
 #[inline(always)]
@@ -427,23 +438,10 @@ fn next_o200k(b: &[u8], i: usize) -> usize {
         }
     }
     if k & N != 0 {
-        let mut e = i + l;
-        for _ in 0..2 {
-            if cls_at(b, e) & N == 0 {
-                break;
-            }
-            e += ch(b, e).1;
-        }
-        return e;
+        return digits_1_to_3(b, i + l);
     }
-    let s = if c == ' ' as u32 && is_other_at(b, i + 1) {
-        i + 1
-    } else {
-        i
-    };
-    if is_other_at(b, s) {
-        let e = run_other(b, s);
-        return run_bytes(b, e, b"\r\n/");
+    if let Some(e) = punctuation_run(b, i, c, b"\r\n/") {
+        return e;
     }
     let (r, last) = ws_run(b, i);
     if let Some(p) = last_newline(b, i, r) {
