@@ -29,7 +29,6 @@ follow this step.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
 from typing import Literal
 
 from fineweb_kit.document import Batch
@@ -118,11 +117,6 @@ class Tokenize(Writer):
         per_doc = 0 if self.format is None or self.format.boundary_token is None else len(batch)
         self.stats.add("tokens", int(flat.size) + per_doc)
         self.stats.time_s += time.perf_counter() - t0
-
-    def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
-        for batch in batches:
-            self.write_batch(batch)
-            yield batch
 
     def close_file(self, ctx: TaskContext, ok: bool) -> None:
         assert self._set is not None
