@@ -4,12 +4,16 @@ Workers are started with ``spawn`` (never ``fork``: the Rust core may already ru
 each worker imports fineweb-kit afresh and rebuilds its steps from the config. With one worker
 the tasks run in this process (no start-up cost). A failed task does not stop the others; the
 stage then ends failed and later stages do not run.
+
+Each worker's Rust thread pool gets its share of the cores (``RAYON_NUM_THREADS`` = cores //
+workers, unless already set), so N workers do not each start one thread per core.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import queue as queue_mod
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -23,9 +27,10 @@ from fineweb_kit.executors.task import TaskResult, run_task
 _QUEUE: Any = None
 
 
-def _init_worker(queue: Any) -> None:
+def _init_worker(queue: Any, threads: int) -> None:
     global _QUEUE
     _QUEUE = queue
+    os.environ.setdefault("RAYON_NUM_THREADS", str(threads))
 
 
 def _send(event: dict[str, Any]) -> None:
@@ -57,8 +62,9 @@ def run_stage(plan: RunPlan, stage_index: int, plain: bool | None = None) -> lis
             return results
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
+        threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=_init_worker, initargs=(queue,)
+            workers, mp_context=ctx, initializer=_init_worker, initargs=(queue, threads)
         ) as pool:
             futures = [pool.submit(_worker, *args, rank, tasks, out) for rank in range(tasks)]
             pending = set(futures)

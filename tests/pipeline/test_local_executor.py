@@ -127,3 +127,14 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path, workers):
     assert killed_mid_run >= 1
     stats = json.loads((out / "stats.json").read_text())
     assert stats["stages"][0]["steps"][0]["counters"]["documents_out"] == len(docs)
+
+
+def test_workers_share_the_cores_among_rust_threads(monkeypatch):
+    from fineweb_kit.executors import local
+
+    monkeypatch.delenv("RAYON_NUM_THREADS", raising=False)
+    local._init_worker(None, 3)
+    assert os.environ["RAYON_NUM_THREADS"] == "3"
+    monkeypatch.setenv("RAYON_NUM_THREADS", "7")  # the user's setting wins
+    local._init_worker(None, 3)
+    assert os.environ["RAYON_NUM_THREADS"] == "7"
