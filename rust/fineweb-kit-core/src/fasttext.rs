@@ -30,6 +30,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 
 use crate::error::{CoreError, CoreResult};
+use crate::hugebuf::HugeF32Buf;
 
 const MAGIC: i32 = 793_712_314;
 const EOS: &[u8] = b"</s>";
@@ -51,8 +52,9 @@ pub struct FastTextModel {
     /// word -> row, only entries of type word (labels are skipped like fastText does).
     vocab: Vocab,
     label_vocab: FxHashMap<Vec<u8>, ()>,
-    input: Vec<f32>,
-    output: Vec<f32>,
+    /// On transparent huge pages where possible (see [`HugeF32Buf`]): rows are gathered at random.
+    input: HugeF32Buf,
+    output: HugeF32Buf,
 }
 
 struct Cursor<R: Read> {
@@ -64,14 +66,18 @@ struct Cursor<R: Read> {
 impl<R: Read> Cursor<R> {
     fn bytes(&mut self, n: usize, what: &str) -> CoreResult<Vec<u8>> {
         let mut buf = vec![0u8; n];
-        self.inner.read_exact(&mut buf).map_err(|e| {
+        self.fill(&mut buf, what)?;
+        Ok(buf)
+    }
+    fn fill(&mut self, buf: &mut [u8], what: &str) -> CoreResult<()> {
+        self.inner.read_exact(buf).map_err(|e| {
             CoreError::Format(format!(
                 "{}: truncated fastText model: cannot read {what} at offset {}: {e}",
                 self.path, self.offset
             ))
         })?;
-        self.offset += n as u64;
-        Ok(buf)
+        self.offset += buf.len() as u64;
+        Ok(())
     }
     fn i32(&mut self, what: &str) -> CoreResult<i32> {
         let b = self.bytes(4, what)?;
@@ -96,24 +102,21 @@ impl<R: Read> Cursor<R> {
             out.push(c);
         }
     }
-    fn matrix(&mut self, what: &str) -> CoreResult<(usize, usize, Vec<f32>)> {
+    fn matrix(&mut self, what: &str) -> CoreResult<(usize, usize, HugeF32Buf)> {
         let m = self.i64(what)?;
         let n = self.i64(what)?;
         if m < 0 || n < 0 || m.checked_mul(n).is_none_or(|c| c > (1 << 36)) {
             return Err(self.bad(&format!("{what} has impossible shape {m} x {n}")));
         }
         let (m, n) = (m as usize, n as usize);
-        let mut data = Vec::with_capacity(m * n);
-        let mut left = m * n;
-        while left > 0 {
-            let take = left.min(1 << 18);
-            let chunk = self.bytes(take * 4, what)?;
-            data.extend(
-                chunk
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-            );
-            left -= take;
+        let mut data = HugeF32Buf::zeroed(m * n);
+        let mut chunk = vec![0u8; 4 << 18];
+        for part in data.chunks_mut(1 << 18) {
+            let bytes = &mut chunk[..part.len() * 4];
+            self.fill(bytes, what)?;
+            for (x, c) in part.iter_mut().zip(bytes.chunks_exact(4)) {
+                *x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
         }
         Ok((m, n, data))
     }
