@@ -1,4 +1,4 @@
-//! A zero-initialised `f32` buffer backed by transparent huge pages where the OS offers them.
+//! A fixed-size buffer backed by transparent huge pages where the OS offers them.
 //!
 //! Why: fastText scoring gathers rows at random from an input matrix of 800 MB (DCLM's model:
 //! 2M hash buckets x 100 floats). With 4 KiB pages nearly every row read also misses the TLB,
@@ -10,7 +10,8 @@
 //! *before* it is written, so the first touch of each 2 MiB range faults in a huge page (this
 //! is what `transparent_hugepage/enabled = madvise`, the common default, waits for). Where the
 //! kernel has THP off, or elsewhere, it is an ordinary heap `Vec` with the same contents: the
-//! choice changes speed only, never values.
+//! choice changes speed only, never values. The dictionary of the fastText scorer (16 MB of
+//! slots probed at random) lives in one too.
 
 use std::ops::{Deref, DerefMut};
 
@@ -18,16 +19,19 @@ use std::ops::{Deref, DerefMut};
 #[cfg(target_os = "linux")]
 const HUGE_PAGE: usize = 2 << 20;
 
-/// `len` zeroed floats, on transparent huge pages when possible.
-pub struct HugeF32Buf {
-    inner: Inner,
+/// `len` values of a plain `Copy` type, on transparent huge pages when possible.
+pub struct HugeBuf<T: Copy> {
+    inner: Inner<T>,
 }
 
-enum Inner {
-    Heap(Vec<f32>),
+/// The fastText input and output matrices.
+pub type HugeF32Buf = HugeBuf<f32>;
+
+enum Inner<T> {
+    Heap(Vec<T>),
     #[cfg(target_os = "linux")]
     Mapped {
-        ptr: *mut f32,
+        ptr: *mut T,
         len: usize,
         map_len: usize,
     },
@@ -35,19 +39,45 @@ enum Inner {
 
 // SAFETY: `Mapped` owns its mapping exclusively (like a `Vec` owns its allocation); the raw
 // pointer is only read through `&self` and written through `&mut self`.
-unsafe impl Send for HugeF32Buf {}
+unsafe impl<T: Copy + Send> Send for HugeBuf<T> {}
 // SAFETY: as above; shared access is read-only.
-unsafe impl Sync for HugeF32Buf {}
+unsafe impl<T: Copy + Sync> Sync for HugeBuf<T> {}
 
 impl HugeF32Buf {
-    /// A buffer of `len` zeros. Small buffers (under one huge page) stay on the heap.
+    /// A buffer of `len` zeros (a fresh mapping is zero-filled by the kernel: not written here,
+    /// so its pages are first touched by whoever fills the buffer).
     pub fn zeroed(len: usize) -> Self {
         #[cfg(target_os = "linux")]
-        if let Some(inner) = map_huge(len) {
-            return HugeF32Buf { inner };
+        if let Some((ptr, map_len)) = map_huge(len.checked_mul(4)) {
+            let ptr = ptr as *mut f32;
+            return HugeBuf {
+                inner: Inner::Mapped { ptr, len, map_len },
+            };
         }
-        HugeF32Buf {
-            inner: Inner::Heap(vec![0f32; len]),
+        HugeBuf {
+            inner: Inner::Heap(vec![0.0; len]),
+        }
+    }
+}
+
+impl<T: Copy> HugeBuf<T> {
+    /// A buffer of `len` copies of `value`. Small buffers (under one huge page) stay on the
+    /// heap.
+    pub fn filled(len: usize, value: T) -> Self {
+        #[cfg(target_os = "linux")]
+        if let Some((ptr, map_len)) = map_huge(len.checked_mul(std::mem::size_of::<T>())) {
+            let ptr = ptr as *mut T;
+            for i in 0..len {
+                // SAFETY: the mapping holds at least `len` values of `T` (`map_huge` rounds the
+                // byte size up) and is 2 MiB-aligned, so aligned for `T`; `T: Copy` has no drop.
+                unsafe { ptr.add(i).write(value) };
+            }
+            return HugeBuf {
+                inner: Inner::Mapped { ptr, len, map_len },
+            };
+        }
+        HugeBuf {
+            inner: Inner::Heap(vec![value; len]),
         }
     }
 
@@ -58,9 +88,12 @@ impl HugeF32Buf {
     }
 }
 
+/// An anonymous mapping of at least `bytes` (rounded up to huge pages), 2 MiB-aligned and
+/// advised for huge pages: its address and length. None if too small to be worth it or if
+/// `mmap` fails.
 #[cfg(target_os = "linux")]
-fn map_huge(len: usize) -> Option<Inner> {
-    let bytes = len.checked_mul(std::mem::size_of::<f32>())?;
+fn map_huge(bytes: Option<usize>) -> Option<(*mut u8, usize)> {
+    let bytes = bytes?;
     if bytes < HUGE_PAGE {
         return None;
     }
@@ -98,28 +131,24 @@ fn map_huge(len: usize) -> Option<Inner> {
         // A hint: if THP is off it fails or does nothing, and the pages are ordinary ones.
         libc::madvise(aligned as *mut libc::c_void, used, libc::MADV_HUGEPAGE);
     }
-    Some(Inner::Mapped {
-        ptr: aligned as *mut f32,
-        len,
-        map_len: used,
-    })
+    Some((aligned as *mut u8, used))
 }
 
-impl Deref for HugeF32Buf {
-    type Target = [f32];
-    fn deref(&self) -> &[f32] {
+impl<T: Copy> Deref for HugeBuf<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
         match &self.inner {
             Inner::Heap(v) => v,
-            // SAFETY: the mapping holds `len` floats, zero-filled by the kernel (all-zero bits
-            // are a valid f32) and alive until drop.
+            // SAFETY: the mapping holds `len` initialised values (written by `filled`, or zero
+            // pages for `zeroed`: all-zero bits are a valid f32), alive until drop.
             #[cfg(target_os = "linux")]
             Inner::Mapped { ptr, len, .. } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
         }
     }
 }
 
-impl DerefMut for HugeF32Buf {
-    fn deref_mut(&mut self) -> &mut [f32] {
+impl<T: Copy> DerefMut for HugeBuf<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
         match &mut self.inner {
             Inner::Heap(v) => v,
             // SAFETY: as in `deref`; `&mut self` makes this the only access.
@@ -131,7 +160,7 @@ impl DerefMut for HugeF32Buf {
     }
 }
 
-impl Drop for HugeF32Buf {
+impl<T: Copy> Drop for HugeBuf<T> {
     fn drop(&mut self) {
         #[cfg(target_os = "linux")]
         if let Inner::Mapped { ptr, map_len, .. } = self.inner {
@@ -141,9 +170,17 @@ impl Drop for HugeF32Buf {
     }
 }
 
-impl std::fmt::Debug for HugeF32Buf {
+impl<T: Copy> Default for HugeBuf<T> {
+    fn default() -> Self {
+        HugeBuf {
+            inner: Inner::Heap(Vec::new()),
+        }
+    }
+}
+
+impl<T: Copy> std::fmt::Debug for HugeBuf<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HugeF32Buf")
+        f.debug_struct("HugeBuf")
             .field("len", &self.len())
             .field("mapped", &self.is_mapped())
             .finish()
@@ -176,5 +213,7 @@ mod tests {
             assert!(b.is_mapped());
             assert_eq!(b.as_ptr() as usize % HUGE_PAGE, 0);
         }
+        let pairs = HugeBuf::filled(1 << 20, (7u32, 1u8));
+        assert!(pairs.iter().all(|&p| p == (7, 1)));
     }
 }
