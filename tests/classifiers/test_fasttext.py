@@ -167,6 +167,23 @@ def test_rust_kernel_equals_fasttext_package(fasttext_model, labelled):
     np.testing.assert_array_equal(clf.score(texts), np.asarray(oracle, dtype=np.float64))
 
 
+def test_rust_kernel_equals_package_at_dclm_dim(labelled, tmp_path):
+    """dim 100 (DCLM's) takes the kernel's AVX path (the sum kept in registers): still the
+    package's scores bit for bit."""
+    import fasttext
+
+    pytest.importorskip("fineweb_kit._core", reason="Rust extension not built")
+    pos = [d["text"] for d in labelled["pos_docs"][:100]]
+    neg = [d["text"] for d in labelled["neg_docs"][:100]]
+    path = tmp_path / "dim100.bin"
+    params = {"dim": 100, "bucket": 50_000, "epoch": 2}
+    clf = ftm.train(pos, neg, path, params, seed=0, threads=1)
+    assert clf.kernel is not None
+    texts = [d["text"] for d in labelled["neg_docs"][100:400]] + EDGE_TEXTS
+    oracle = package_scores(fasttext.load_model(str(path)), [ftm.prepare(t) for t in texts])
+    assert clf.score(texts).tolist() == oracle
+
+
 def package_scores(model, lines: list[str]) -> list[float]:
     """DCLM's ``P(__label__hq)`` of each line by the ``fasttext`` package (the oracle)."""
     labels, probs = model.predict(lines, k=1)

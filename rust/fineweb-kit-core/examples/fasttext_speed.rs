@@ -37,7 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("load {:.2} s", t.elapsed().as_secs_f64());
     let raw = std::fs::read(&args[2])?;
     let copies: usize = args.get(3).map_or(Ok(4), |c| c.parse())?;
-    let lines: Vec<&[u8]> = raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = raw
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let n = lines.len() * copies;
     for _ in 0..5 {
         let t = cpu_now();

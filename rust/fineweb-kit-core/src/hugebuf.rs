@@ -153,9 +153,7 @@ impl<T: Copy> DerefMut for HugeBuf<T> {
             Inner::Heap(v) => v,
             // SAFETY: as in `deref`; `&mut self` makes this the only access.
             #[cfg(target_os = "linux")]
-            Inner::Mapped { ptr, len, .. } => unsafe {
-                std::slice::from_raw_parts_mut(*ptr, *len)
-            },
+            Inner::Mapped { ptr, len, .. } => unsafe { std::slice::from_raw_parts_mut(*ptr, *len) },
         }
     }
 }

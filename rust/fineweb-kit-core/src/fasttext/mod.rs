@@ -30,9 +30,11 @@ use std::path::Path;
 use crate::error::{CoreError, CoreResult};
 use crate::hugebuf::HugeF32Buf;
 
+mod gather;
 mod tokens;
 mod vocab;
 
+use gather::Rows;
 pub use tokens::Prep;
 use tokens::Token;
 use vocab::{Entry, Vocab};
@@ -42,8 +44,6 @@ const LABEL_PREFIX: &[u8] = b"__label__";
 const LOSS_SOFTMAX: i32 = 3;
 const MODEL_SUPERVISED: i32 = 3;
 const NGRAM_MULTIPLIER: u64 = 116_049_371;
-/// How many rows ahead the accumulation loop prefetches (measured: 8 beats 4 and 16 here).
-const PREFETCH_DISTANCE: usize = 8;
 /// How many tokens ahead the dictionary lookups prefetch their table slot.
 const VOCAB_PREFETCH_DISTANCE: usize = 8;
 
@@ -60,6 +60,8 @@ pub struct FastTextModel {
     /// On transparent huge pages where possible (see [`HugeF32Buf`]): rows are gathered at random.
     input: HugeF32Buf,
     output: HugeF32Buf,
+    /// The CPU has AVX (the hidden-layer sum then keeps `dim` 100 in registers).
+    avx: bool,
 }
 
 struct Cursor<R: Read> {
@@ -230,6 +232,10 @@ impl FastTextModel {
             vocab,
             input,
             output,
+            #[cfg(target_arch = "x86_64")]
+            avx: std::arch::is_x86_feature_detected!("avx"),
+            #[cfg(not(target_arch = "x86_64"))]
+            avx: false,
         })
     }
 
@@ -290,34 +296,28 @@ impl FastTextModel {
     /// `sc.probs` from `sc.ids` (left empty if there are no ids).
     fn probabilities_into(&self, sc: &mut Scratch) {
         sc.probs.clear();
-        let ids = &sc.ids;
-        if ids.is_empty() {
+        if sc.ids.is_empty() {
             return;
         }
-        let d = self.dim;
-        sc.hidden.clear();
-        sc.hidden.resize(d, 0.0);
+        let rows = Rows {
+            data: &self.input,
+            dim: self.dim,
+            avx: self.avx,
+        };
+        rows.sum(&sc.ids, &mut sc.hidden);
+        let scale = (1.0f64 / sc.ids.len() as f64) as f32;
         let hidden = &mut sc.hidden;
-        for (k, &id) in ids.iter().enumerate() {
-            if let Some(&ahead) = ids.get(k + PREFETCH_DISTANCE) {
-                self.prefetch_row(ahead);
-            }
-            let row = &self.input[id * d..(id + 1) * d];
-            for (h, &w) in hidden.iter_mut().zip(row) {
-                *h += w;
-            }
-        }
-        let scale = (1.0f64 / ids.len() as f64) as f32;
         for h in hidden.iter_mut() {
             *h *= scale;
         }
-        sc.probs.extend(self.output.chunks_exact(d).map(|row| {
-            let mut acc = 0f32;
-            for (&w, &h) in row.iter().zip(hidden.iter()) {
-                acc += w * h;
-            }
-            acc
-        }));
+        sc.probs
+            .extend(self.output.chunks_exact(self.dim).map(|row| {
+                let mut acc = 0f32;
+                for (&w, &h) in row.iter().zip(hidden.iter()) {
+                    acc += w * h;
+                }
+                acc
+            }));
         let out = &mut sc.probs;
         let max = out.iter().fold(out[0], |m, &v| if v > m { v } else { m });
         let mut z = 0f32;
@@ -330,26 +330,6 @@ impl FastTextModel {
         }
     }
 
-    /// Asks the CPU to start loading input row `id` (rows are gathered at random from a matrix
-    /// of up to `bucket` x `dim` floats, 800 MB for DCLM's model: a cache miss per row is the
-    /// main cost, and issuing them ahead overlaps them). A hint only: no effect on results.
-    #[inline]
-    fn prefetch_row(&self, id: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let start = id * self.dim;
-            let row = &self.input[start..start + self.dim];
-            for line in row.chunks(16) {
-                // SAFETY: prefetch is a hint that never faults, and `line` is a live slice
-                // of `self.input`; SSE is part of the x86_64 baseline.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr() as *const i8) };
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = id;
-    }
-
     /// DCLM's score of one line: the reported top-1 probability `p` if the top label
     /// is `positive`, else `1 - p`, with `p` as `FastText::predictLine` reports it.
     pub fn score(&self, line: &[u8], positive: usize) -> f64 {
@@ -357,7 +337,12 @@ impl FastTextModel {
     }
 
     /// [`Self::score`] of each text, read as `prep` says (one set of buffers for the batch).
-    pub fn score_batch<T: AsRef<[u8]>>(&self, texts: &[T], positive: usize, prep: Prep) -> Vec<f64> {
+    pub fn score_batch<T: AsRef<[u8]>>(
+        &self,
+        texts: &[T],
+        positive: usize,
+        prep: Prep,
+    ) -> Vec<f64> {
         let mut sc = Scratch::default();
         texts
             .iter()

@@ -228,7 +228,9 @@ mod tests {
         let stripped = text.trim_matches(py_space);
         let mut parts = Vec::new();
         let mut rest = stripped;
-        while let Some(i) = rest.find(['\n', '\r', '\x0b', '\x0c', '\x1c', '\x1d', '\x1e', '\u{85}', '\u{2028}', '\u{2029}']) {
+        while let Some(i) = rest.find([
+            '\n', '\r', '\x0b', '\x0c', '\x1c', '\x1d', '\x1e', '\u{85}', '\u{2028}', '\u{2029}',
+        ]) {
             parts.push(&rest[..i]);
             let c = rest[i..].chars().next().expect("found a char at i");
             let mut next = i + c.len_utf8();
@@ -250,8 +252,14 @@ mod tests {
         assert_eq!(words("a </s> c", Prep::Line), ["a", "</s>"]);
         assert_eq!(words("a </s>", Prep::Line), ["a", "</s>"]);
         assert_eq!(words("", Prep::Line), ["</s>"]);
-        assert_eq!(words("a\n b\u{2028}c ", Prep::Dclm), ["a", "b", "c", "</s>"]);
-        assert_eq!(words("\u{a0}\x1fa\u{a0}b\u{3000}", Prep::Dclm), ["a\u{a0}b", "</s>"]);
+        assert_eq!(
+            words("a\n b\u{2028}c ", Prep::Dclm),
+            ["a", "b", "c", "</s>"]
+        );
+        assert_eq!(
+            words("\u{a0}\x1fa\u{a0}b\u{3000}", Prep::Dclm),
+            ["a\u{a0}b", "</s>"]
+        );
     }
 
     #[test]
@@ -264,7 +272,11 @@ mod tests {
         assert_eq!(spaces.len(), 29);
         for c in spaces {
             let s = format!("{c}x{c}");
-            assert_eq!(strip_bounds(s.as_bytes()), (c.len_utf8(), c.len_utf8() + 1), "{c:?}");
+            assert_eq!(
+                strip_bounds(s.as_bytes()),
+                (c.len_utf8(), c.len_utf8() + 1),
+                "{c:?}"
+            );
         }
     }
 

@@ -164,7 +164,8 @@ impl Vocab {
 
     #[inline]
     fn find(&self, token: &[u8], hash: u32) -> u32 {
-        self.position(token, hash).map_or(EMPTY, |i| self.slots[i].entry)
+        self.position(token, hash)
+            .map_or(EMPTY, |i| self.slots[i].entry)
     }
 
     /// The slot holding `token`, if any (the table always has an empty slot: probing ends).
