@@ -16,6 +16,11 @@ sentence-transformers' ``encode`` (same all-MiniLM-L6-v2 folder, batch 32, 256 t
 and on GPU when torch sees one.
 
     .venv/bin/python -m benchmarks.classifier_bench [--runs 3] [--copies 4] [--embed-docs 256]
+        [--skip-embedding] [--skip-fasttext]
+
+A Rust-only timing of the fastText kernel's phases (no Python):
+``cargo run --release --example fasttext_speed -- MODEL.bin LINES.txt`` (in
+``rust/fineweb-kit-core``).
 
 Input: the 2,219 real documents of ../shared/data/cc-docs (repeated ``--copies`` times for
 fastText). Prints Markdown tables with medians of ``--runs`` and the machine and versions.

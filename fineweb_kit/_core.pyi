@@ -265,3 +265,21 @@ def shard_copy_docs(
 # ============================================================================================
 # end of shards
 # ============================================================================================
+
+# ---------------------------------------------------------------------------------------------
+# fasttext (rust/fineweb-kit-py/src/fasttext.rs): fastText 0.9.2 inference for supervised
+# softmax models with word n-grams (DCLM's quality classifier), scores bit-identical to the
+# ``fasttext`` package. Batch calls, GIL released. Other models raise FormatError on load.
+# ---------------------------------------------------------------------------------------------
+
+class FastTextKernel:
+    def __init__(self, path: str | PathLike[str]) -> None: ...
+    def labels(self) -> list[str]: ...
+    def score(self, lines: list[str], positive: int) -> list[float]:
+        """DCLM's score (``P(positive)`` from the top-1 prediction) of each line, read as
+        ``fasttext``'s ``predict(line)`` reads it. Raises ValueError for a bad label index."""
+    def score_texts(self, texts: list[str], positive: int) -> list[float]:
+        """``score`` of each raw text's DCLM line ``" ".join(text.strip().splitlines())``,
+        without building it."""
+
+# --------------------------------------- end of fasttext -------------------------------------

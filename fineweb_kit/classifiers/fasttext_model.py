@@ -126,8 +126,9 @@ class FastTextClassifier:
     """A loaded fastText quality model; :meth:`score` takes a batch of texts.
 
     Scoring runs in fineweb-kit's Rust kernel (``_core.FastTextKernel``: the whole batch in one
-    call, GIL released, scores bit-identical to the ``fasttext`` package) when the model is one
-    it handles, else through the ``fasttext`` package's batch ``predict``.
+    call, GIL released, raw texts read as their :func:`prepare` d lines without building them,
+    scores bit-identical to the ``fasttext`` package) when the model is one it handles, else
+    through the ``fasttext`` package's batch ``predict``.
     """
 
     path: Path
@@ -173,10 +174,10 @@ class FastTextClassifier:
         """``P(positive)`` per text, one fastText call for the whole batch (DCLM's formula)."""
         if not texts:
             return np.zeros(0)
-        lines = [prepare(t) for t in texts]
-        if self.kernel is not None:
+        if self.kernel is not None:  # reads each text as its prepare()d line, in Rust
             positive = self.labels.index(self.positive_label)
-            return np.asarray(self.kernel.score(lines, positive), dtype=np.float64)
+            return np.asarray(self.kernel.score_texts(texts, positive), dtype=np.float64)
+        lines = [prepare(t) for t in texts]
         if len(self.labels) != 2:  # many labels: read the positive one directly
             return self._score_multiclass(lines)
         labels, probs = self.model.predict(lines, k=1)

@@ -8,6 +8,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fineweb_kit.classifiers import fasttext_model as ftm
 from fineweb_kit.classifiers.manifest import manifest_path
@@ -144,6 +146,9 @@ EDGE_TEXTS = [
     "tabs\tand\vvertical\ffeeds\rand\x00nul",
     "word " * 5000,  # long line
     "emoji 👩‍👩‍👧 and\u2028line\u2029separators\x85next",
+    "the text ends at a literal </s> for fastText, not at the end",  # getLine stops there
+    "</s>",
+    "\xa0\u3000\x1f edges\x1cstripped by\x1d\x1eDCLM's\r\n\x0bprepare \u2009\x1f\xa0",
 ]
 
 
@@ -158,12 +163,81 @@ def test_rust_kernel_equals_fasttext_package(fasttext_model, labelled):
     assert clf.kernel is not None  # the fast path handles DCLM-style models
     texts = [d["text"] for d in labelled["pos_docs"][:150] + labelled["neg_docs"][:350]]
     texts += EDGE_TEXTS
-    model = fasttext.load_model(str(path))
-    labels, probs = model.predict([ftm.prepare(t) for t in texts], k=1)
-    oracle = [
-        p[0] if lb[0] == "__label__hq" else 1 - p[0] for lb, p in zip(labels, probs, strict=True)
-    ]
+    oracle = package_scores(fasttext.load_model(str(path)), [ftm.prepare(t) for t in texts])
     np.testing.assert_array_equal(clf.score(texts), np.asarray(oracle, dtype=np.float64))
+
+
+def test_rust_kernel_equals_package_at_dclm_dim(labelled, tmp_path):
+    """dim 100 (DCLM's) takes the kernel's AVX path (the sum kept in registers): still the
+    package's scores bit for bit."""
+    import fasttext
+
+    pytest.importorskip("fineweb_kit._core", reason="Rust extension not built")
+    pos = [d["text"] for d in labelled["pos_docs"][:100]]
+    neg = [d["text"] for d in labelled["neg_docs"][:100]]
+    path = tmp_path / "dim100.bin"
+    params = {"dim": 100, "bucket": 50_000, "epoch": 2}
+    clf = ftm.train(pos, neg, path, params, seed=0, threads=1)
+    assert clf.kernel is not None
+    texts = [d["text"] for d in labelled["neg_docs"][100:400]] + EDGE_TEXTS
+    oracle = package_scores(fasttext.load_model(str(path)), [ftm.prepare(t) for t in texts])
+    assert clf.score(texts).tolist() == oracle
+
+
+def package_scores(model, lines: list[str]) -> list[float]:
+    """DCLM's ``P(__label__hq)`` of each line by the ``fasttext`` package (the oracle)."""
+    labels, probs = model.predict(lines, k=1)
+    pairs = zip(labels, probs, strict=True)
+    return [p[0] if lb[0] == "__label__hq" else 1 - p[0] for lb, p in pairs]
+
+
+def test_rust_kernel_reads_raw_lines_like_the_package(fasttext_model, labelled):
+    """``score(lines)`` (no DCLM preparation) reads each line as ``predict`` does."""
+    import fasttext
+
+    core = pytest.importorskip("fineweb_kit._core", reason="Rust extension not built")
+    path, _ = fasttext_model
+    kernel = core.FastTextKernel(str(path))
+    lines = [t for t in EDGE_TEXTS if "\n" not in t] + [
+        ftm.prepare(d["text"]) for d in labelled["neg_docs"][:50]
+    ]
+    model = fasttext.load_model(str(path))
+    hq = kernel.labels().index("__label__hq")
+    assert kernel.score(lines, hq) == package_scores(model, lines)
+
+
+def _oracle_and_kernel(path):
+    import fasttext
+
+    return fasttext.load_model(str(path)), ftm.FastTextClassifier.load(path)
+
+
+PIECES = [
+    *["</s>", "__label__hq", "__label__x", "é", "日本", "\U0001f469"],
+    *" \t\n\r\v\f\x00\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2009\u2028\u2029\u202f\u3000",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_rust_kernel_equals_package_on_generated_texts(fasttext_model, labelled, data):
+    """Texts mixing the model's words with every separator, strip and line-boundary character
+    and literal ``</s>`` / label tokens: scores equal the package's on the prepared lines."""
+    pytest.importorskip("fineweb_kit._core", reason="Rust extension not built")
+    path, _ = fasttext_model
+    model, clf = _cached(path, _oracle_and_kernel)
+    words = st.sampled_from(labelled["pos_docs"][0]["text"].split()[:200] + PIECES)
+    texts = data.draw(st.lists(st.lists(words, max_size=40).map("".join), min_size=1, max_size=8))
+    assert clf.score(texts).tolist() == package_scores(model, [ftm.prepare(t) for t in texts])
+
+
+_CACHE: dict = {}
+
+
+def _cached(key, make):
+    if key not in _CACHE:
+        _CACHE[key] = make(key)
+    return _CACHE[key]
 
 
 def test_rust_kernel_refuses_damaged_files(fasttext_model, tmp_path):

@@ -2,13 +2,13 @@
 
 DCLM's enricher (mlfoundations/dclm ``quality_prediction_enrichers_calc_fasttext.py``) and
 datatrove's ``FastTextClassifierFilter`` call fastText once per document; this step scores a
-whole batch in one call into fineweb-kit's Rust kernel (``rust/fineweb-kit-core/src/fasttext.rs``:
-GIL released, row prefetching; scores bit-identical to the ``fasttext`` package, tested), or,
-for models the kernel does not handle (character n-grams, quantised ``.ftz``), one batched
-``predict`` of the ``fasttext`` package. The model loads once per worker process. The text is
-prepared as DCLM does (lines joined with spaces) and the score is DCLM's ``P(__label__hq)``, so
-a threshold tuned with DCLM's tooling means the same here. Measured speed: ``benchmarks/
-classifier_bench.py``.
+whole batch in one call into fineweb-kit's Rust kernel (``rust/fineweb-kit-core/src/fasttext/``:
+GIL released, the model on huge pages, rows prefetched; scores bit-identical to the ``fasttext``
+package, tested), or, for models the kernel does not handle (character n-grams, quantised
+``.ftz``), one batched ``predict`` of the ``fasttext`` package. The model loads once per worker
+process. The text is prepared as DCLM does (lines joined with spaces) and the score is DCLM's
+``P(__label__hq)``, so a threshold tuned with DCLM's tooling means the same here. Measured
+speed: ``benchmarks/classifier_bench.py``.
 
 - ``model``: a fastText ``.bin`` written by ``fineweb-kit classifier train fasttext`` (its
   manifest's kind and version are checked before the pipeline starts), or any other fastText

@@ -7,6 +7,7 @@ pub mod bpe;
 pub mod dedup;
 pub mod error;
 pub mod fasttext;
+pub mod hugebuf;
 pub mod minhash;
 pub mod shards;
 pub mod text;

@@ -1,11 +1,13 @@
 //! Python bindings of `fineweb_kit_core::fasttext`: `FastTextKernel(path)` with
-//! `labels()` and `score(lines, positive)` over a whole batch, GIL released.
+//! `labels()`, `score(lines, positive)` and `score_texts(texts, positive)` over a whole batch,
+//! GIL released.
 
 use std::path::PathBuf;
 
-use fineweb_kit_core::fasttext::FastTextModel;
+use fineweb_kit_core::fasttext::{FastTextModel, Prep};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 
 use crate::error::{guard, to_py};
 
@@ -30,20 +32,43 @@ impl FastTextKernel {
         self.model.labels().to_vec()
     }
 
-    /// DCLM's score of each prepared line (one line per document, no newline).
-    fn score(&self, py: Python<'_>, lines: Vec<String>, positive: usize) -> PyResult<Vec<f64>> {
+    /// DCLM's score of each line as fastText's `predict` reads it (one line per document).
+    fn score(
+        &self,
+        py: Python<'_>,
+        lines: Vec<PyBackedStr>,
+        positive: usize,
+    ) -> PyResult<Vec<f64>> {
+        self.run(py, &lines, positive, Prep::Line)
+    }
+
+    /// DCLM's score of each raw document text, read as its prepared line
+    /// `" ".join(text.strip().splitlines())` (same tokens, without building the string).
+    fn score_texts(
+        &self,
+        py: Python<'_>,
+        texts: Vec<PyBackedStr>,
+        positive: usize,
+    ) -> PyResult<Vec<f64>> {
+        self.run(py, &texts, positive, Prep::Dclm)
+    }
+}
+
+impl FastTextKernel {
+    fn run(
+        &self,
+        py: Python<'_>,
+        texts: &[PyBackedStr],
+        positive: usize,
+        prep: Prep,
+    ) -> PyResult<Vec<f64>> {
         guard(|| {
             if positive >= self.model.labels().len() {
                 return Err(PyValueError::new_err(format!(
                     "positive label index {positive} out of range"
                 )));
             }
-            Ok(py.detach(|| {
-                lines
-                    .iter()
-                    .map(|l| self.model.score(l.as_bytes(), positive))
-                    .collect()
-            }))
+            Ok(py.detach(|| self.model.score_batch(texts, positive, prep)))
         })
     }
 }
