@@ -9,6 +9,7 @@
 pub mod charclass;
 pub mod encoder;
 pub mod io;
+pub mod linear;
 pub mod merge;
 pub mod pretok;
 pub mod table;

@@ -36,7 +36,7 @@ pub struct TokenTable {
 /// The bytes of a slice of length 1..=8 as a little-endian integer (no memcpy call: two
 /// overlapping loads for 4..=8 bytes, three byte loads for 1..=3).
 #[inline(always)]
-fn pack(b: &[u8]) -> u64 {
+pub fn pack(b: &[u8]) -> u64 {
     let n = b.len();
     if n >= 4 {
         let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
@@ -175,8 +175,15 @@ impl TokenTable {
         if bytes.len() > 8 {
             return self.long.get(bytes).copied();
         }
-        let key = pack(bytes);
-        let h = Self::hash(key, bytes.len());
+        self.get_packed(pack(bytes), bytes.len())
+    }
+
+    /// The rank of the `len` (1..=8) bytes whose little-endian integer is `key` (the higher
+    /// bytes zero), if they are a token.
+    #[inline(always)]
+    pub fn get_packed(&self, key: u64, len: usize) -> Option<Rank> {
+        debug_assert!((1..=8).contains(&len) && (len == 8 || key >> (8 * len) == 0));
+        let h = Self::hash(key, len);
         if !self.maybe(h) {
             return None;
         }
@@ -187,7 +194,7 @@ impl TokenTable {
             if s.len == 0 {
                 return None;
             }
-            if s.key == key && s.len as usize == bytes.len() {
+            if s.key == key && s.len as usize == len {
                 return Some(s.rank);
             }
             i = (i + 1) & mask;

@@ -1,0 +1,419 @@
+//! Exact BPE for long pieces in time linear in the piece length, left to right.
+//!
+//! The merge loop of merge.rs picks pairs all over a piece in rank order: each merge touches
+//! a random place of piece-sized arrays, so once a piece outgrows the caches every merge is a
+//! few cache misses and the cost per byte grows with the piece. This module finds the same
+//! tokens left to right instead, touching only the text near the cursor and the vocabulary.
+//!
+//! ## Why it gives tiktoken's result
+//!
+//! Write BPE(s) for tiktoken's result on bytes `s` (merge the adjacent pair whose bytes have
+//! the lowest rank, leftmost first, until none is a token). Call a token `t` *valid* if
+//! BPE(t) = \[t\], and tokens `a`, `b` *compatible* if BPE(a b) = \[a, b\]. Then
+//!
+//! > (*) a sequence T of tokens whose bytes make `s` equals BPE(s) iff every token of T is
+//! > valid and every two neighbours in T are compatible.
+//!
+//! Merges never split parts. Take an interval I of `s` whose ends no merge has crossed yet:
+//! the merges the run has made inside I are, in order, the first merges of BPE run on I
+//! alone (each was the lowest, leftmost pair of all, so also of those inside I; merges
+//! outside I change no pair inside I). "Only if": apply this to one token, and to two
+//! neighbours, of BPE(s). "If": let the first merge that crosses a boundary of T cross the
+//! one between t_i and t_i+1; BPE on t_i t_i+1 alone makes that merge too, so they are not
+//! compatible. Hence no merge crosses a boundary of T, and the run, which stops only when
+//! no pair is a token, reaches \[t_i\] inside each valid t_i.
+//!
+//! So BPE(s) restricted to its first tokens ending at byte `p` is BPE(s\[..p\]), the only
+//! sequence of valid, neighbour-wise compatible tokens covering `s[..p]`. [`Linear::encode`]
+//! searches depth first: at `p` it tries the valid tokens that start there, longest first
+//! (a trie walk), and takes the first one compatible with the token before `p`; if none is,
+//! `p` is dead (the token before `p` is the last token of BPE(s\[..p\]) whichever way the
+//! search got there, so `p` stays dead) and it steps back one token to try a shorter one.
+//! Every position dies at most once, so the work is linear in the piece (times vocabulary
+//! constants: tokens per trie path, spine lengths); the longest token is nearly always right.
+//!
+//! ## Compatibility from the merge trees
+//!
+//! A valid token `t` of two or more bytes is made by its last merge from valid tokens
+//! `left(t)`, `right(t)` (the two parts before it). In BPE on `a b`, until a merge crosses the
+//! middle each side follows its own run, and the pair across the middle is (last part of the
+//! `a` side, first part of the `b` side): a node of `a`'s right spine (`a`, `right(a)`,
+//! `right(right(a))`, .. one byte) and of `b`'s left spine. If each side's merges come in
+//! non-decreasing rank order (true when the vocabulary is *monotone*: rank(t) >
+//! rank(left(t)), rank(right(t)) for every valid `t`; checked at load time), the pair (x, y)
+//! across the middle is merged iff rank(x y) < rank(parent of x on its spine) (that merge of
+//! the `a` side is further left, so it wins a tie) and rank(x y) <= rank(parent of y) (the
+//! crossing pair is further left than the `b` side's merge): each side's next rank only grows
+//! while x and y live, so the crossing pair has its best chance just before one of them is
+//! merged away. Walking both spines back in time from (a, b) (undo whichever node was made
+//! last; on equal ranks the `b` side's, as the `a` side merges first) visits every pair that
+//! is ever across the middle. A vocabulary that is not monotone keeps the queue-based merge.
+
+use std::sync::{Arc, OnceLock};
+
+use super::encoder::Rank;
+use super::table::{pack, TokenTable};
+
+const NONE: Rank = Rank::MAX;
+
+/// What the encoder needs to know about one token id.
+#[derive(Clone, Copy, Debug, Default)]
+struct Info {
+    /// The bytes as a little-endian integer if at most 8 of them.
+    packed: u64,
+    /// Where the bytes start in `Linear::bytes`.
+    off: u32,
+    /// Number of bytes; 0: not a valid token.
+    len: u32,
+    /// The two tokens whose merge makes this one (NONE for a single byte).
+    left: Rank,
+    right: Rank,
+}
+
+/// Tables for [`Linear::encode`], built from a vocabulary by [`Linear::build`].
+#[derive(Clone, Debug)]
+pub struct Linear {
+    info: Vec<Info>,
+    bytes: Vec<u8>,
+    trie: Trie,
+}
+
+impl Linear {
+    /// Tables for the mergeable tokens `tokens` (bytes, rank; every single byte present) whose
+    /// ranks `table` holds; None if the vocabulary is not monotone (see the module docs), in
+    /// which case long pieces must use the queue-based merge.
+    pub fn build(tokens: &[(&[u8], Rank)], table: &TokenTable) -> Option<Self> {
+        let n_ids = tokens.iter().map(|t| t.1 as usize + 1).max().unwrap_or(0);
+        let mut info = vec![Info::default(); n_ids];
+        let mut bytes = Vec::new();
+        let mut order: Vec<&(&[u8], Rank)> = tokens.iter().collect();
+        order.sort_unstable_by_key(|t| t.1);
+        let rank = |b: &[u8]| table.get(b).unwrap_or(NONE);
+        for &&(b, id) in &order {
+            if b.is_empty() || table.get(b) != Some(id) {
+                continue;
+            }
+            let (left, right) = if b.len() == 1 {
+                (NONE, NONE)
+            } else {
+                let Some(k) = last_split(b, &rank) else {
+                    continue; // not valid: BPE never makes it
+                };
+                let (l, r) = (rank(&b[..k]), rank(&b[k..]));
+                // Parts of a valid token are valid (module docs), so they were seen first if
+                // the vocabulary is monotone.
+                let seen = |x: Rank| (x as usize) < n_ids && info[x as usize].len != 0;
+                if l >= id || r >= id || !seen(l) || !seen(r) {
+                    return None;
+                }
+                (l, r)
+            };
+            info[id as usize] = Info {
+                packed: if b.len() <= 8 { pack(b) } else { 0 },
+                off: u32::try_from(bytes.len()).ok()?,
+                len: b.len() as u32,
+                left,
+                right,
+            };
+            bytes.extend_from_slice(b);
+        }
+        let valid: Vec<(&[u8], Rank)> = order
+            .iter()
+            .filter(|t| info[t.1 as usize].len != 0)
+            .map(|t| (t.0, t.1))
+            .collect();
+        let trie = Trie::build(&valid)?;
+        Some(Self { info, bytes, trie })
+    }
+
+    /// Appends BPE(piece) to `out` (`table`: the vocabulary this was built from). Returns
+    /// false (appending nothing) only if the search finds no encoding, which (*) rules out.
+    pub fn encode(&self, piece: &[u8], table: &TokenTable, out: &mut Vec<Rank>) -> bool {
+        let n = piece.len();
+        let mut dead = vec![0u64; n / 64 + 1];
+        let mut stack: Vec<Rank> = Vec::with_capacity(n / 3 + 1);
+        let mut cands: Vec<Rank> = Vec::with_capacity(64);
+        let mut buf: Vec<u8> = Vec::new();
+        let mut pos = 0;
+        // After stepping back: only tokens shorter than this are left to try at `pos`.
+        let mut limit = usize::MAX;
+        while pos < n {
+            self.trie.prefix_tokens(&piece[pos..], &mut cands);
+            let prev = stack.last().copied();
+            let next = cands.iter().rev().copied().find(|&t| {
+                let len = self.info[t as usize].len as usize;
+                let end = pos + len;
+                len < limit
+                    && dead[end / 64] & (1 << (end % 64)) == 0
+                    && prev.is_none_or(|p| self.compatible(p, t, table, &mut buf))
+            });
+            if let Some(t) = next {
+                stack.push(t);
+                pos += self.info[t as usize].len as usize;
+                limit = usize::MAX;
+            } else {
+                dead[pos / 64] |= 1 << (pos % 64);
+                let Some(t) = stack.pop() else {
+                    return false;
+                };
+                limit = self.info[t as usize].len as usize;
+                pos -= limit;
+            }
+        }
+        out.extend_from_slice(&stack);
+        true
+    }
+
+    /// Whether BPE(a b) = [a, b], for valid tokens `a`, `b` (module docs).
+    #[inline]
+    fn compatible(&self, mut a: Rank, mut b: Rank, table: &TokenTable, buf: &mut Vec<u8>) -> bool {
+        // Ranks of the merges that will take `a` (resp. `b`) away: its spine parent.
+        let (mut a_until, mut b_until) = (NONE, NONE);
+        loop {
+            let r = self.pair_rank(a, b, table, buf);
+            if r < a_until && r <= b_until {
+                return false;
+            }
+            let (x, y) = (self.info[a as usize], self.info[b as usize]);
+            match (x.len == 1, y.len == 1) {
+                (true, true) => return true,
+                // `a` was made after `b` (a token's rank is the rank of the merge making it)
+                (false, true) => (a_until, a) = (a, x.right),
+                (false, false) if a > b => (a_until, a) = (a, x.right),
+                _ => (b_until, b) = (b, y.left),
+            }
+        }
+    }
+
+    /// The rank of the bytes of `a` then `b` (NONE if not a token).
+    #[inline(always)]
+    fn pair_rank(&self, a: Rank, b: Rank, table: &TokenTable, buf: &mut Vec<u8>) -> Rank {
+        let (x, y) = (&self.info[a as usize], &self.info[b as usize]);
+        let len = (x.len + y.len) as usize;
+        let r = if len <= 8 {
+            // x.len <= 7 here, so the shift is in range
+            table.get_packed(x.packed | (y.packed << (8 * x.len)), len)
+        } else {
+            buf.clear();
+            buf.extend_from_slice(self.token(x));
+            buf.extend_from_slice(self.token(y));
+            table.get(buf)
+        };
+        r.unwrap_or(NONE)
+    }
+
+    fn token(&self, x: &Info) -> &[u8] {
+        &self.bytes[x.off as usize..(x.off + x.len) as usize]
+    }
+}
+
+/// BPE on `bytes` (two or more) until two parts remain: the boundary between them, or None
+/// if no pair is a token before that (then BPE never makes `bytes` one token).
+fn last_split(bytes: &[u8], rank: &impl Fn(&[u8]) -> Rank) -> Option<usize> {
+    let n = bytes.len();
+    // parts[i] = (start, rank of the pair starting at part i), then an end sentinel.
+    let mut parts: Vec<(usize, Rank)> = (0..n - 1).map(|i| (i, rank(&bytes[i..i + 2]))).collect();
+    parts.push((n - 1, NONE));
+    parts.push((n, NONE));
+    let pair = |parts: &[(usize, Rank)], i: usize| match parts.get(i + 2) {
+        Some(e) => rank(&bytes[parts[i].0..e.0]),
+        None => NONE,
+    };
+    while parts.len() > 3 {
+        let mut best = (NONE, 0);
+        for (i, p) in parts[..parts.len() - 1].iter().enumerate() {
+            if p.1 < best.0 {
+                best = (p.1, i);
+            }
+        }
+        if best.0 == NONE {
+            return None;
+        }
+        let i = best.1;
+        parts.remove(i + 1);
+        if i > 0 {
+            parts[i - 1].1 = pair(&parts, i - 1);
+        }
+        parts[i].1 = pair(&parts, i);
+    }
+    Some(parts[1].0)
+}
+
+/// A byte trie of the valid tokens, nodes numbered breadth first so that the children of a
+/// node are consecutive ids, sorted by byte.
+#[derive(Clone, Debug)]
+struct Trie {
+    /// Children of node `v`: ids `first[v]..first[v + 1]`.
+    first: Vec<u32>,
+    /// The byte on the edge into each node.
+    label: Vec<u8>,
+    /// The token a node spells (NONE if it spells none).
+    token: Vec<Rank>,
+}
+
+impl Trie {
+    /// None if the trie would need more than u32 ids.
+    fn build(tokens: &[(&[u8], Rank)]) -> Option<Self> {
+        let mut sorted: Vec<(&[u8], Rank)> = tokens.to_vec();
+        sorted.sort_unstable();
+        let mut label = vec![0u8];
+        let mut token = vec![NONE];
+        let mut children: Vec<u32> = vec![0];
+        // at[i]: the node of `sorted[i]`'s prefix of the current depth (root at depth 0)
+        let mut at = vec![0u32; sorted.len()];
+        let mut active: Vec<usize> = (0..sorted.len()).collect();
+        let mut depth = 0;
+        while !active.is_empty() {
+            let mut last: Option<(u32, u8, u32)> = None; // (parent, byte, node)
+            for &i in &active {
+                let (b, id) = sorted[i];
+                let (parent, byte) = (at[i], b[depth]);
+                let node = match last {
+                    Some((p, c, v)) if p == parent && c == byte => v,
+                    _ => {
+                        let v = u32::try_from(label.len()).ok()?;
+                        label.push(byte);
+                        token.push(NONE);
+                        children.push(0);
+                        children[parent as usize] += 1;
+                        last = Some((parent, byte, v));
+                        v
+                    }
+                };
+                at[i] = node;
+                if b.len() == depth + 1 {
+                    token[node as usize] = id;
+                }
+            }
+            depth += 1;
+            active.retain(|&i| sorted[i].0.len() > depth);
+        }
+        // Breadth-first numbering: node v's children start after all children of nodes < v.
+        let mut first = Vec::with_capacity(children.len() + 1);
+        let mut next = 1u32;
+        for &c in &children {
+            first.push(next);
+            next += c;
+        }
+        first.push(next);
+        Some(Self {
+            first,
+            label,
+            token,
+        })
+    }
+
+    /// The child of `v` along `byte`.
+    #[inline(always)]
+    fn child(&self, v: u32, byte: u8) -> Option<u32> {
+        let (lo, hi) = (self.first[v as usize], self.first[v as usize + 1]);
+        if hi - lo == 256 {
+            return Some(lo + byte as u32);
+        }
+        let k = self.label[lo as usize..hi as usize]
+            .binary_search(&byte)
+            .ok()?;
+        Some(lo + k as u32)
+    }
+
+    /// The tokens that are prefixes of `s`, shortest first, into `out`.
+    #[inline]
+    fn prefix_tokens(&self, s: &[u8], out: &mut Vec<Rank>) {
+        out.clear();
+        let mut v = 0;
+        for &b in s {
+            let Some(c) = self.child(v, b) else { break };
+            v = c;
+            let t = self.token[v as usize];
+            if t != NONE {
+                out.push(t);
+            }
+        }
+    }
+}
+
+/// [`Linear`] tables built on first use (most texts have no long piece), shared by clones.
+#[derive(Clone, Default)]
+pub struct LazyLinear(OnceLock<Option<Arc<Linear>>>);
+
+impl LazyLinear {
+    /// The tables, built by `build` on the first call; None if the vocabulary is not monotone.
+    pub fn get(&self, build: impl FnOnce() -> Option<Linear>) -> Option<&Linear> {
+        self.0.get_or_init(|| build().map(Arc::new)).as_deref()
+    }
+}
+
+impl std::fmt::Debug for LazyLinear {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.0.get() {
+            None => "not built",
+            Some(None) => "vocabulary not monotone",
+            Some(Some(_)) => "built",
+        };
+        write!(f, "LazyLinear({state})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bpe::encoder::Bpe;
+    use crate::bpe::io::load_tiktoken;
+
+    fn shared(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/tokenizer-ref")
+            .join(name)
+    }
+
+    fn real(name: &str) -> Bpe {
+        let ranks = load_tiktoken(&shared(&format!("{name}.tiktoken"))).expect("shared data");
+        Bpe::new(ranks, vec![], name).unwrap()
+    }
+
+    /// xorshift: deterministic pseudo-random bytes
+    fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    fn queue(bpe: &Bpe, piece: &[u8]) -> Vec<Rank> {
+        let mut out = Vec::new();
+        crate::bpe::merge::merge_long(piece, &mut out, &|b: &[u8]| bpe.rank_of(b).unwrap_or(NONE));
+        out
+    }
+
+    fn linear(bpe: &Bpe, piece: &[u8]) -> Vec<Rank> {
+        let lin = bpe.linear_tables().expect("monotone vocabulary");
+        let mut out = Vec::new();
+        assert!(lin.encode(piece, bpe.table(), &mut out));
+        out
+    }
+
+    #[test]
+    fn real_vocabularies_adversarial_runs() {
+        for name in ["r50k_base", "cl100k_base", "o200k_base"] {
+            let t = real(name);
+            let mut r = rng(7);
+            let mut inputs: Vec<Vec<u8>> = vec![
+                b"a".repeat(3000),
+                b"ab".repeat(2000),
+                b"-".repeat(3000),
+                b"=-".repeat(1000),
+                "\u{4e00}\u{4e8c}".repeat(700).into_bytes(),
+                "\u{1F600}".repeat(500).into_bytes(),
+            ];
+            inputs.push((0..5000).map(|_| b'a' + (r() % 26) as u8).collect());
+            inputs.push((0..5000).map(|_| r() as u8).collect());
+            inputs.push((0..5000).map(|_| b"ab"[(r() % 2) as usize]).collect());
+            for s in &inputs {
+                assert_eq!(linear(&t, s), queue(&t, s), "{name} {:?}", &s[..20]);
+            }
+        }
+    }
+}
