@@ -359,6 +359,7 @@ mod tests {
     use super::*;
     use crate::bpe::encoder::Bpe;
     use crate::bpe::io::load_tiktoken;
+    use proptest::prelude::*;
 
     fn shared(name: &str) -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -414,6 +415,114 @@ mod tests {
             for s in &inputs {
                 assert_eq!(linear(&t, s), queue(&t, s), "{name} {:?}", &s[..20]);
             }
+        }
+    }
+
+    /// A vocabulary of all bytes plus tokens made by merging random pairs of earlier tokens
+    /// over the letters `alphabet` (as BPE training does; tiktoken's rule can still split such
+    /// a token differently, or never make it). `shuffle`: then give the merged tokens their
+    /// ranks in a random order (usually not monotone).
+    fn random_vocab(seed: u64, alphabet: &[u8], merges: usize, shuffle: bool) -> Bpe {
+        let mut r = rng(seed);
+        let mut toks: Vec<Vec<u8>> = alphabet.iter().map(|&b| vec![b]).collect();
+        let mut made: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..merges * 4 {
+            if made.len() == merges {
+                break;
+            }
+            let x = &toks[(r() % toks.len() as u64) as usize];
+            let y = &toks[(r() % toks.len() as u64) as usize];
+            let t = [x.as_slice(), y.as_slice()].concat();
+            if t.len() <= 12 && !toks.contains(&t) {
+                toks.push(t.clone());
+                made.push(t);
+            }
+        }
+        let mut ranks: Vec<Rank> = (256..256 + made.len() as Rank).collect();
+        if shuffle {
+            for i in (1..ranks.len()).rev() {
+                ranks.swap(i, (r() % (i as u64 + 1)) as usize);
+            }
+        }
+        let mut vocab: Vec<(Vec<u8>, Rank)> = (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+        vocab.extend(made.into_iter().zip(ranks));
+        Bpe::new(vocab, vec![], "cl100k_base").unwrap()
+    }
+
+    fn small(bpe: &Bpe, piece: &[u8]) -> Vec<Rank> {
+        let mut out = Vec::new();
+        crate::bpe::merge::merge_small(piece, &mut out, &|b: &[u8]| {
+            bpe.rank_of(b).unwrap_or(NONE)
+        });
+        out
+    }
+
+    #[test]
+    fn random_vocabularies_are_often_monotone_and_shuffled_ones_rarely() {
+        let count = |shuffle: bool| {
+            (0..200)
+                .filter(|&seed| {
+                    random_vocab(seed, b"abc", 30, shuffle)
+                        .linear_tables()
+                        .is_some()
+                })
+                .count()
+        };
+        // Both kinds occur, so the property tests below see both paths.
+        let (trained, shuffled) = (count(false), count(true));
+        eprintln!("monotone: {trained}/200 trained-like, {shuffled}/200 shuffled");
+        assert!(trained > 100, "{trained}");
+        assert!(shuffled < 100, "{shuffled}");
+    }
+
+    #[test]
+    fn non_monotone_vocabulary_has_no_tables_and_still_encodes_exactly() {
+        // "xyz" (256) is made as "x" + "yz" (300): its rank is below its part's.
+        let mut ranks: Vec<(Vec<u8>, Rank)> = (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+        ranks.push((b"yz".to_vec(), 300));
+        ranks.push((b"xyz".to_vec(), 256));
+        ranks.push((b"xy".to_vec(), 301));
+        let t = Bpe::new(ranks, vec![], "cl100k_base").unwrap();
+        assert!(t.linear_tables().is_none());
+        let s = "xyzxy".repeat(100);
+        assert_eq!(t.encode_ordinary(&s).unwrap(), small(&t, s.as_bytes()));
+    }
+
+    #[test]
+    fn unreachable_tokens_are_never_produced() {
+        // "xyz" is a token, but neither "xy" nor "yz" is: BPE never makes it.
+        let mut ranks: Vec<(Vec<u8>, Rank)> = (0..=255u8).map(|b| (vec![b], b as Rank)).collect();
+        ranks.push((b"ab".to_vec(), 256));
+        ranks.push((b"xyz".to_vec(), 257));
+        let t = Bpe::new(ranks, vec![], "cl100k_base").unwrap();
+        let s = b"abxyz".repeat(30);
+        let ids = linear(&t, &s);
+        assert_eq!(ids, small(&t, &s));
+        assert!(!ids.contains(&257) && ids.contains(&256));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn equals_merge_small_on_random_vocabularies(
+            seed in any::<u64>(),
+            merges in 1usize..60,
+            shuffle in any::<bool>(),
+            two_letters in any::<bool>(),
+            text in proptest::collection::vec(0u8..3, 1..300),
+        ) {
+            let alphabet: &[u8] = if two_letters { b"ab" } else { b"abc" };
+            let t = random_vocab(seed, alphabet, merges, shuffle);
+            let s: Vec<u8> = text.iter().map(|&i| alphabet[i as usize % alphabet.len()]).collect();
+            let expected = small(&t, &s);
+            if let Some(lin) = t.linear_tables() {
+                let mut out = Vec::new();
+                prop_assert!(lin.encode(&s, t.table(), &mut out));
+                prop_assert_eq!(&out, &expected);
+            }
+            // whichever path the vocabulary gets
+            prop_assert_eq!(t.encode_ordinary(std::str::from_utf8(&s).unwrap()).unwrap(), expected);
         }
     }
 }
