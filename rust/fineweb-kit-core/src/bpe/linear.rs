@@ -52,17 +52,13 @@
 use std::sync::{Arc, OnceLock};
 
 use super::encoder::Rank;
-use super::table::{pack, TokenTable};
+use super::table::TokenTable;
 
 const NONE: Rank = Rank::MAX;
 
 /// What the encoder needs to know about one token id.
 #[derive(Clone, Copy, Debug, Default)]
 struct Info {
-    /// The bytes as a little-endian integer if at most 8 of them.
-    packed: u64,
-    /// Where the bytes start in `Linear::bytes`.
-    off: u32,
     /// Number of bytes; 0: not a valid token.
     len: u32,
     /// The two tokens whose merge makes this one (NONE for a single byte).
@@ -74,7 +70,7 @@ struct Info {
 #[derive(Clone, Debug)]
 pub struct Linear {
     info: Vec<Info>,
-    bytes: Vec<u8>,
+    pairs: PairTable,
     trie: Trie,
 }
 
@@ -85,10 +81,10 @@ impl Linear {
     pub fn build(tokens: &[(&[u8], Rank)], table: &TokenTable) -> Option<Self> {
         let n_ids = tokens.iter().map(|t| t.1 as usize + 1).max().unwrap_or(0);
         let mut info = vec![Info::default(); n_ids];
-        let mut bytes = Vec::new();
         let mut order: Vec<&(&[u8], Rank)> = tokens.iter().collect();
         order.sort_unstable_by_key(|t| t.1);
         let rank = |b: &[u8]| table.get(b).unwrap_or(NONE);
+        let mut splits: Vec<(Rank, Rank, Rank)> = Vec::with_capacity(tokens.len());
         for &&(b, id) in &order {
             if b.is_empty() || table.get(b) != Some(id) {
                 continue;
@@ -106,16 +102,11 @@ impl Linear {
                 if l >= id || r >= id || !seen(l) || !seen(r) {
                     return None;
                 }
+                splits.push((l, r, id));
                 (l, r)
             };
-            info[id as usize] = Info {
-                packed: if b.len() <= 8 { pack(b) } else { 0 },
-                off: u32::try_from(bytes.len()).ok()?,
-                len: b.len() as u32,
-                left,
-                right,
-            };
-            bytes.extend_from_slice(b);
+            let len = u32::try_from(b.len()).ok()?;
+            info[id as usize] = Info { len, left, right };
         }
         let valid: Vec<(&[u8], Rank)> = order
             .iter()
@@ -123,17 +114,20 @@ impl Linear {
             .map(|t| (t.0, t.1))
             .collect();
         let trie = Trie::build(&valid)?;
-        Some(Self { info, bytes, trie })
+        Some(Self {
+            info,
+            pairs: PairTable::new(&splits),
+            trie,
+        })
     }
 
-    /// Appends BPE(piece) to `out` (`table`: the vocabulary this was built from). Returns
-    /// false (appending nothing) only if the search finds no encoding, which (*) rules out.
-    pub fn encode(&self, piece: &[u8], table: &TokenTable, out: &mut Vec<Rank>) -> bool {
+    /// Appends BPE(piece) to `out`. Returns false (appending nothing) only if the search
+    /// finds no encoding, which (*) rules out.
+    pub fn encode(&self, piece: &[u8], out: &mut Vec<Rank>) -> bool {
         let n = piece.len();
         let mut dead = vec![0u64; n / 64 + 1];
         let mut stack: Vec<Rank> = Vec::with_capacity(n / 3 + 1);
         let mut cands: Vec<Rank> = Vec::with_capacity(64);
-        let mut buf: Vec<u8> = Vec::new();
         let mut pos = 0;
         // After stepping back: only tokens shorter than this are left to try at `pos`.
         let mut limit = usize::MAX;
@@ -145,7 +139,7 @@ impl Linear {
                 let end = pos + len;
                 len < limit
                     && dead[end / 64] & (1 << (end % 64)) == 0
-                    && prev.is_none_or(|p| self.compatible(p, t, table, &mut buf))
+                    && prev.is_none_or(|p| self.compatible(p, t))
             });
             if let Some(t) = next {
                 stack.push(t);
@@ -166,11 +160,11 @@ impl Linear {
 
     /// Whether BPE(a b) = [a, b], for valid tokens `a`, `b` (module docs).
     #[inline]
-    fn compatible(&self, mut a: Rank, mut b: Rank, table: &TokenTable, buf: &mut Vec<u8>) -> bool {
+    fn compatible(&self, mut a: Rank, mut b: Rank) -> bool {
         // Ranks of the merges that will take `a` (resp. `b`) away: its spine parent.
         let (mut a_until, mut b_until) = (NONE, NONE);
         loop {
-            let r = self.pair_rank(a, b, table, buf);
+            let r = self.pairs.get(a, b);
             if r < a_until && r <= b_until {
                 return false;
             }
@@ -184,26 +178,59 @@ impl Linear {
             }
         }
     }
+}
 
-    /// The rank of the bytes of `a` then `b` (NONE if not a token).
-    #[inline(always)]
-    fn pair_rank(&self, a: Rank, b: Rank, table: &TokenTable, buf: &mut Vec<u8>) -> Rank {
-        let (x, y) = (&self.info[a as usize], &self.info[b as usize]);
-        let len = (x.len + y.len) as usize;
-        let r = if len <= 8 {
-            // x.len <= 7 here, so the shift is in range
-            table.get_packed(x.packed | (y.packed << (8 * x.len)), len)
-        } else {
-            buf.clear();
-            buf.extend_from_slice(self.token(x));
-            buf.extend_from_slice(self.token(y));
-            table.get(buf)
+/// (left, right) -> the valid token whose last merge joins them: an open-addressing table
+/// of 12-byte entries.
+#[derive(Clone, Debug)]
+struct PairTable {
+    /// (left, right, token); left = NONE: empty.
+    slots: Vec<[Rank; 3]>,
+    shift: u32,
+}
+
+impl PairTable {
+    fn new(splits: &[(Rank, Rank, Rank)]) -> Self {
+        // load factor <= 1/2
+        let bits = (splits.len().max(8) * 2)
+            .next_power_of_two()
+            .trailing_zeros();
+        let mut t = Self {
+            slots: vec![[NONE; 3]; 1 << bits],
+            shift: 64 - bits,
         };
-        r.unwrap_or(NONE)
+        let mask = t.slots.len() - 1;
+        for &(l, r, id) in splits {
+            let mut i = t.home(l, r);
+            while t.slots[i][0] != NONE {
+                i = (i + 1) & mask;
+            }
+            t.slots[i] = [l, r, id];
+        }
+        t
     }
 
-    fn token(&self, x: &Info) -> &[u8] {
-        &self.bytes[x.off as usize..(x.off + x.len) as usize]
+    #[inline(always)]
+    fn home(&self, l: Rank, r: Rank) -> usize {
+        let key = ((l as u64) << 32) | r as u64;
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The token made by merging `l` and `r` (NONE if that is no token's last merge).
+    #[inline(always)]
+    fn get(&self, l: Rank, r: Rank) -> Rank {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(l, r);
+        loop {
+            let s = self.slots[i];
+            if s[0] == l && s[1] == r {
+                return s[2];
+            }
+            if s[0] == NONE {
+                return NONE;
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
@@ -239,97 +266,148 @@ fn last_split(bytes: &[u8], rank: &impl Fn(&[u8]) -> Rank) -> Option<usize> {
     Some(parts[1].0)
 }
 
-/// A byte trie of the valid tokens, nodes numbered breadth first so that the children of a
-/// node are consecutive ids, sorted by byte.
+/// A byte trie of the valid tokens as a double array: the child of node `v` along byte `c`
+/// is slot `base(v) + c` if that slot's `check` is `v`; one slot (12 bytes, base, check and
+/// token together) per node, so one cache line per step.
 #[derive(Clone, Debug)]
 struct Trie {
-    /// Children of node `v`: ids `first[v]..first[v + 1]`.
-    first: Vec<u32>,
-    /// The byte on the edge into each node.
-    label: Vec<u8>,
-    /// The token a node spells (NONE if it spells none).
-    token: Vec<Rank>,
+    slots: Vec<TrieSlot>,
 }
 
-impl Trie {
-    /// None if the trie would need more than u32 ids.
-    fn build(tokens: &[(&[u8], Rank)]) -> Option<Self> {
-        let mut sorted: Vec<(&[u8], Rank)> = tokens.to_vec();
-        sorted.sort_unstable();
-        let mut label = vec![0u8];
-        let mut token = vec![NONE];
-        let mut children: Vec<u32> = vec![0];
-        // at[i]: the node of `sorted[i]`'s prefix of the current depth (root at depth 0)
-        let mut at = vec![0u32; sorted.len()];
-        let mut active: Vec<usize> = (0..sorted.len()).collect();
-        let mut depth = 0;
-        while !active.is_empty() {
-            let mut last: Option<(u32, u8, u32)> = None; // (parent, byte, node)
-            for &i in &active {
-                let (b, id) = sorted[i];
-                let (parent, byte) = (at[i], b[depth]);
-                let node = match last {
-                    Some((p, c, v)) if p == parent && c == byte => v,
-                    _ => {
-                        let v = u32::try_from(label.len()).ok()?;
-                        label.push(byte);
-                        token.push(NONE);
-                        children.push(0);
-                        children[parent as usize] += 1;
-                        last = Some((parent, byte, v));
-                        v
-                    }
-                };
-                at[i] = node;
-                if b.len() == depth + 1 {
-                    token[node as usize] = id;
-                }
-            }
-            depth += 1;
-            active.retain(|&i| sorted[i].0.len() > depth);
-        }
-        // Breadth-first numbering: node v's children start after all children of nodes < v.
-        let mut first = Vec::with_capacity(children.len() + 1);
-        let mut next = 1u32;
-        for &c in &children {
-            first.push(next);
-            next += c;
-        }
-        first.push(next);
-        Some(Self {
-            first,
-            label,
-            token,
-        })
-    }
+#[derive(Clone, Copy, Debug)]
+struct TrieSlot {
+    base: u32,
+    /// The parent's slot (NONE: free, or the root).
+    check: u32,
+    /// The token this node spells (NONE if none).
+    token: Rank,
+}
 
-    /// The child of `v` along `byte`.
-    #[inline(always)]
-    fn child(&self, v: u32, byte: u8) -> Option<u32> {
-        let (lo, hi) = (self.first[v as usize], self.first[v as usize + 1]);
-        if hi - lo == 256 {
-            return Some(lo + byte as u32);
+const FREE: TrieSlot = TrieSlot {
+    base: 0,
+    check: NONE,
+    token: NONE,
+};
+
+impl Trie {
+    /// None if the trie would need more than u32 slots.
+    fn build(tokens: &[(&[u8], Rank)]) -> Option<Self> {
+        let (first, label, token) = bfs_trie(tokens)?;
+        let n = token.len();
+        let mut slots = vec![FREE; n + 512];
+        let mut used = vec![false; n + 512];
+        used[0] = true; // the root
+        slots[0].token = token[0];
+        let mut at = vec![0u32; n]; // node -> slot
+        let mut lowest_free = 1;
+        for v in 0..n {
+            let kids = first[v] as usize..first[v + 1] as usize;
+            if kids.is_empty() {
+                continue;
+            }
+            let labels = &label[kids.clone()];
+            // first fit: the smallest base >= 1 whose slots for these labels are all free
+            while used[lowest_free] {
+                lowest_free += 1;
+            }
+            let mut b = (lowest_free as isize - labels[0] as isize).max(1) as usize;
+            loop {
+                let need = b + 256;
+                if need >= used.len() {
+                    used.resize(need + 1, false);
+                    slots.resize(need + 1, FREE);
+                }
+                if labels.iter().all(|&c| !used[b + c as usize]) {
+                    break;
+                }
+                b += 1;
+            }
+            let sv = at[v];
+            slots[sv as usize].base = u32::try_from(b).ok()?;
+            for (k, c) in kids.zip(labels) {
+                let slot = b + *c as usize;
+                used[slot] = true;
+                slots[slot] = TrieSlot {
+                    base: 0,
+                    check: sv,
+                    token: token[k],
+                };
+                at[k] = u32::try_from(slot).ok()?;
+            }
         }
-        let k = self.label[lo as usize..hi as usize]
-            .binary_search(&byte)
-            .ok()?;
-        Some(lo + k as u32)
+        Some(Self { slots })
     }
 
     /// The tokens that are prefixes of `s`, shortest first, into `out`.
     #[inline]
     fn prefix_tokens(&self, s: &[u8], out: &mut Vec<Rank>) {
         out.clear();
-        let mut v = 0;
+        let mut v = 0u32;
         for &b in s {
-            let Some(c) = self.child(v, b) else { break };
+            // every base + byte is in range: `build` keeps 256 slots past the largest base
+            let c = self.slots[v as usize].base + b as u32;
+            let slot = &self.slots[c as usize];
+            if slot.check != v {
+                break;
+            }
             v = c;
-            let t = self.token[v as usize];
-            if t != NONE {
-                out.push(t);
+            if slot.token != NONE {
+                out.push(slot.token);
             }
         }
     }
+}
+
+/// A byte trie of `tokens` numbered breadth first, so that the children of a node are
+/// consecutive ids sorted by byte: (children of v = ids first\[v\]..first\[v + 1\],
+/// the byte into each node, the token each node spells or NONE). None past u32 ids.
+#[allow(clippy::type_complexity)]
+fn bfs_trie(tokens: &[(&[u8], Rank)]) -> Option<(Vec<u32>, Vec<u8>, Vec<Rank>)> {
+    let mut sorted: Vec<(&[u8], Rank)> = tokens.to_vec();
+    sorted.sort_unstable();
+    let mut label = vec![0u8];
+    let mut token = vec![NONE];
+    let mut children: Vec<u32> = vec![0];
+    // at[i]: the node of `sorted[i]`'s prefix of the current depth (root at depth 0)
+    let mut at = vec![0u32; sorted.len()];
+    let mut active: Vec<usize> = (0..sorted.len())
+        .filter(|&i| !sorted[i].0.is_empty())
+        .collect();
+    let mut depth = 0;
+    while !active.is_empty() {
+        let mut last: Option<(u32, u8, u32)> = None; // (parent, byte, node)
+        for &i in &active {
+            let (b, id) = sorted[i];
+            let (parent, byte) = (at[i], b[depth]);
+            let node = match last {
+                Some((p, c, v)) if p == parent && c == byte => v,
+                _ => {
+                    let v = u32::try_from(label.len()).ok()?;
+                    label.push(byte);
+                    token.push(NONE);
+                    children.push(0);
+                    children[parent as usize] += 1;
+                    last = Some((parent, byte, v));
+                    v
+                }
+            };
+            at[i] = node;
+            if b.len() == depth + 1 {
+                token[node as usize] = id;
+            }
+        }
+        depth += 1;
+        active.retain(|&i| sorted[i].0.len() > depth);
+    }
+    // Breadth-first numbering: node v's children start after all children of nodes < v.
+    let mut first = Vec::with_capacity(children.len() + 1);
+    let mut next = 1u32;
+    for &c in &children {
+        first.push(next);
+        next += c;
+    }
+    first.push(next);
+    Some((first, label, token))
 }
 
 /// [`Linear`] tables built on first use (most texts have no long piece), shared by clones.
@@ -392,7 +470,7 @@ mod tests {
     fn linear(bpe: &Bpe, piece: &[u8]) -> Vec<Rank> {
         let lin = bpe.linear_tables().expect("monotone vocabulary");
         let mut out = Vec::new();
-        assert!(lin.encode(piece, bpe.table(), &mut out));
+        assert!(lin.encode(piece, &mut out));
         out
     }
 
@@ -516,7 +594,7 @@ mod tests {
             let expected = small(&t, &s);
             if let Some(lin) = t.linear_tables() {
                 let mut out = Vec::new();
-                prop_assert!(lin.encode(&s, t.table(), &mut out));
+                prop_assert!(lin.encode(&s, &mut out));
                 prop_assert_eq!(&out, &expected);
             }
             // whichever path the vocabulary gets; as in tiktoken, a piece that is a token is

@@ -36,7 +36,7 @@ pub struct TokenTable {
 /// The bytes of a slice of length 1..=8 as a little-endian integer (no memcpy call: two
 /// overlapping loads for 4..=8 bytes, three byte loads for 1..=3).
 #[inline(always)]
-pub fn pack(b: &[u8]) -> u64 {
+fn pack(b: &[u8]) -> u64 {
     let n = b.len();
     if n >= 4 {
         let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
