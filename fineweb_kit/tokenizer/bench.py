@@ -140,20 +140,21 @@ def worst_inputs(lengths: tuple[int, ...] = WORST_LENGTHS) -> list[tuple[str, st
     """(label, text): runs without spaces or digits (one pre-token piece each)."""
     import random
 
-    rnd = random.Random(0)
-    letters = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(max(lengths)))
+    letters = "".join(random.Random(0).choices("abcdefghijklmnopqrstuvwxyz", k=max(lengths)))
     return [
         *((f"'a' x {n:,}", "a" * n) for n in lengths),
         *((f"random a-z x {n:,}", letters[:n]) for n in lengths),
     ]
 
 
-def bench_worst_case(ref: Path, runs: int, tmp: Path) -> list[dict]:
+def bench_worst_case(
+    ref: Path, runs: int, tmp: Path, lengths: tuple[int, ...] = WORST_LENGTHS
+) -> list[dict]:
     """Milliseconds and ns/byte for one long piece, at several lengths (cl100k)."""
     libs = {"fineweb-kit", "tiktoken", "bpe-openai"}
     encs = {k: v[0] for k, v in encoders(ref, "cl100k_base", tmp).items() if k in libs}
     rows = []
-    for label, text in worst_inputs():
+    for label, text in worst_inputs(lengths):
         for lib, one in encs.items():
             if lib == "tiktoken" and len(text) > TIKTOKEN_MAX:
                 continue
@@ -314,6 +315,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--train-runs", type=int, default=None, help="runs per trainer (default --runs)")
     p.add_argument("--skip-encode", action="store_true")
+    p.add_argument(
+        "--worst-lengths",
+        default=",".join(map(str, WORST_LENGTHS)),
+        help="comma-separated byte lengths of the worst-case runs ('' to skip them)",
+    )
     p.add_argument("--chart", default="tokenizer_bench.png", help="PNG chart path")
     p.add_argument("--json", default=None, help="also write the raw results here")
 
@@ -338,7 +344,8 @@ def run_bench(args: argparse.Namespace) -> int:
             budget -= len(d.encode())
         with tempfile.TemporaryDirectory() as tmp:
             enc = bench_encode(ref, docs, args.runs, Path(tmp))
-            worst = bench_worst_case(ref, args.runs, Path(tmp))
+            lengths = tuple(int(x) for x in args.worst_lengths.split(",") if x.strip())
+            worst = bench_worst_case(ref, args.runs, Path(tmp), lengths) if lengths else []
         mb = sum(len(d.encode()) for d in docs) / 1e6
         print(format_tables(enc, worst, [], mb) + "\n", flush=True)  # partial results early
     if not args.skip_train:
