@@ -84,17 +84,26 @@ impl Linear {
         let mut order: Vec<&(&[u8], Rank)> = tokens.iter().collect();
         order.sort_unstable_by_key(|t| t.1);
         let rank = |b: &[u8]| table.get(b).unwrap_or(NONE);
+        // Each token's last merge (None: not a valid token). Sequential on purpose: this runs
+        // inside a OnceLock initialiser, possibly on a rayon worker, and a rayon join there
+        // could steal an encode task that waits on the same OnceLock (deadlock).
+        let cuts: Vec<Option<usize>> = order
+            .iter()
+            .map(|&&(b, id)| match b.len() {
+                0 => None,
+                _ if table.get(b) != Some(id) => None,
+                1 => Some(0),
+                _ => last_split(b, &rank),
+            })
+            .collect();
         let mut splits: Vec<(Rank, Rank, Rank)> = Vec::with_capacity(tokens.len());
-        for &&(b, id) in &order {
-            if b.is_empty() || table.get(b) != Some(id) {
-                continue;
-            }
+        for (&&(b, id), cut) in order.iter().zip(cuts) {
+            let Some(k) = cut else {
+                continue; // not valid: BPE never makes it
+            };
             let (left, right) = if b.len() == 1 {
                 (NONE, NONE)
             } else {
-                let Some(k) = last_split(b, &rank) else {
-                    continue; // not valid: BPE never makes it
-                };
                 let (l, r) = (rank(&b[..k]), rank(&b[k..]));
                 // Parts of a valid token are valid (module docs), so they were seen first if
                 // the vocabulary is monotone.
