@@ -69,3 +69,13 @@ def test_random_long_pieces_equal_tiktoken(alphabet, seed, n, ours, theirs):
     text = "".join(random.Random(seed).choices(alphabet, k=n))
     for enc in ("cl100k_base", "o200k_base"):
         assert ours[enc].encode_ordinary(text) == theirs[enc].encode_ordinary(text)
+
+
+def test_batch_of_long_runs_on_a_fresh_tokenizer(ref, runs, theirs):
+    """Threads that meet their first long piece together share one build of the tables."""
+    from fineweb_kit.tokenizer import Tokenizer
+
+    tok = Tokenizer.from_tiktoken(ref / "cl100k_base.tiktoken", "cl100k_base")
+    texts = [runs["random lowercase"], runs["a"], runs["punctuation"], runs["random cjk"]] * 2
+    got = tok.encode_batch(texts, num_threads=4, disallowed_special=())
+    assert got == [theirs["cl100k_base"].encode_ordinary(t) for t in texts]
