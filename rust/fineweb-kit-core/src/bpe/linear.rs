@@ -48,6 +48,18 @@
 //! merged away. Walking both spines back in time from (a, b) (undo whichever node was made
 //! last; on equal ranks the `b` side's, as the `a` side merges first) visits every pair that
 //! is ever across the middle. A vocabulary that is not monotone keeps the queue-based merge.
+//!
+//! Only a token's own last merge can cross the middle: if the run merges x and y into T,
+//! the merges it made inside T's bytes are the first merges of BPE on T alone (interval
+//! statement above) and x + y is the lowest, leftmost pair there too, so BPE(T) ends by
+//! merging x and y: x = left(T), y = right(T). So rank(x y) is looked up in a table of
+//! (left(T), right(T)) -> T over the valid tokens (one probe on ids, no byte strings); a
+//! pair that is not some T's last merge never crosses.
+//!
+//! Cost on this repo's 2-core machine (cl100k, random lowercase letters, ~1.85 bytes per
+//! token): about half trie walks + backtracking, half compatibility checks (about 1.85 per
+//! token, 2.6 pair probes each); ~40-55 ns/byte at any length from 1 kB to 3.6 MB, against
+//! 100-200 ns/byte (growing with the length) for the queue-based merge.
 
 use std::sync::{Arc, OnceLock};
 
