@@ -175,15 +175,8 @@ impl TokenTable {
         if bytes.len() > 8 {
             return self.long.get(bytes).copied();
         }
-        self.get_packed(pack(bytes), bytes.len())
-    }
-
-    /// The rank of the `len` (1..=8) bytes whose little-endian integer is `key` (the higher
-    /// bytes zero), if they are a token.
-    #[inline(always)]
-    pub fn get_packed(&self, key: u64, len: usize) -> Option<Rank> {
-        debug_assert!((1..=8).contains(&len) && (len == 8 || key >> (8 * len) == 0));
-        let h = Self::hash(key, len);
+        let key = pack(bytes);
+        let h = Self::hash(key, bytes.len());
         if !self.maybe(h) {
             return None;
         }
@@ -194,7 +187,7 @@ impl TokenTable {
             if s.len == 0 {
                 return None;
             }
-            if s.key == key && s.len as usize == len {
+            if s.key == key && s.len as usize == bytes.len() {
                 return Some(s.rank);
             }
             i = (i + 1) & mask;
