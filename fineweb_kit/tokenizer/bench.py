@@ -5,7 +5,8 @@ Measures, on the same documents in one run (median of ``--runs``):
 - encode MB/s, 1 thread and all threads, for fineweb-kit, tiktoken, bpe-openai (1 thread
   only: no batch API), HF tokenizers (its tokenizer.json written by our ``to_hf``), on the
   cl100k and o200k vocabularies; our shard path (``encode_to_numpy``) too;
-- worst case: a 900,000-letter run without spaces;
+- worst case: one piece without spaces ("a" x n and random letters, n up to 3.6 MB; tiktoken
+  only up to 900 kB), ms and ns/byte, so that growth with n shows;
 - training (``--vocab-size``): wall time, peak memory, bytes/token on held-out text, for
   fineweb-kit, rustbpe, HF tokenizers, sentencepiece (each run in a fresh process).
 Prints a table with ratios, the machine and versions; saves a PNG chart.
@@ -131,15 +132,60 @@ def bench_encode(ref: Path, docs: list[str], runs: int, tmp: Path) -> list[dict]
     return rows
 
 
-def bench_worst_case(ref: Path, runs: int, tmp: Path) -> list[dict]:
-    """Milliseconds for 900,000 letters without a space (cl100k)."""
-    text = "a" * 900_000
+WORST_LENGTHS = (112_500, 900_000, 3_600_000)
+# tiktoken's merge of one piece slows down with its length: longer runs would dominate the run.
+TIKTOKEN_MAX = 900_000
+
+
+def worst_inputs(lengths: tuple[int, ...] = WORST_LENGTHS) -> list[tuple[str, str]]:
+    """(label, text): runs without spaces or digits (one pre-token piece each)."""
+    import random
+
+    letters = "".join(random.Random(0).choices("abcdefghijklmnopqrstuvwxyz", k=max(lengths)))
+    return [
+        *((f"'a' x {n:,}", "a" * n) for n in lengths),
+        *((f"random a-z x {n:,}", letters[:n]) for n in lengths),
+    ]
+
+
+def bench_worst_case(
+    ref: Path, runs: int, tmp: Path, lengths: tuple[int, ...] = WORST_LENGTHS
+) -> list[dict]:
+    """Milliseconds and ns/byte for one long piece, at several lengths (cl100k)."""
+    libs = {"fineweb-kit", "tiktoken", "bpe-openai"}
+    encs = {k: v[0] for k, v in encoders(ref, "cl100k_base", tmp).items() if k in libs}
     rows = []
-    for lib, (one, _) in encoders(ref, "cl100k_base", tmp).items():
-        if lib in ("hf-tokenizers", "fineweb-kit numpy"):
-            continue
-        rows.append({"tokenizer": lib, "ms": 1e3 * _median_s(lambda f=one: f([text]), runs)})
+    for label, text in worst_inputs(lengths):
+        for lib, one in encs.items():
+            if lib == "tiktoken" and len(text) > TIKTOKEN_MAX:
+                continue
+            s = _median_s(lambda f=one, t=text: f([t]), runs)
+            rows.append({"input": label, "bytes": len(text), "tokenizer": lib, "ms": 1e3 * s})
     return rows
+
+
+def format_worst(worst: list[dict]) -> list[str]:
+    """One row per input: ms (ns/byte) per tokenizer, and ours / each peer's time."""
+    libs = list(dict.fromkeys(r["tokenizer"] for r in worst))
+    peers = [x for x in libs if x != "fineweb-kit"]
+    lines = [
+        "",
+        "## Worst case: one piece without spaces (cl100k; ms, ns/byte in brackets; "
+        "time ratio = ours / peer, below 1 = we are faster)",
+        "",
+        "| input | " + " | ".join(libs) + " | " + " | ".join(f"ours/{p}" for p in peers) + " |",
+        "|---|" + "---|" * (len(libs) + len(peers)),
+    ]
+    for label in dict.fromkeys(r["input"] for r in worst):
+        by = {r["tokenizer"]: r for r in worst if r["input"] == label}
+        cells = [
+            f"{by[x]['ms']:.1f} ({by[x]['ms'] * 1e6 / by[x]['bytes']:.0f})" if x in by else "-"
+            for x in libs
+        ]
+        ours = by.get("fineweb-kit")
+        ratios = [f"{ours['ms'] / by[p]['ms']:.2f}" if ours and p in by else "-" for p in peers]
+        lines.append(f"| {label} | " + " | ".join(cells + ratios) + " |")
+    return lines
 
 
 def bench_train(
@@ -189,9 +235,7 @@ def format_tables(enc: list[dict], worst: list[dict], train: list[dict], mb: flo
         )
         lines.append(f"| {r['vocab']} | {r['tokenizer']} | {r['mb_s_1']:.1f} | {all_t} | {ratio} |")
     if worst:
-        lines += ["", "## Worst case: 900,000 letters without spaces (cl100k, ms)", ""]
-        lines += ["| tokenizer | ms |", "|---|---|"]
-        lines += [f"| {r['tokenizer']} | {r['ms']:.1f} |" for r in worst]
+        lines += format_worst(worst)
     if train:
         base = next((r for r in train if r["trainer"] == "fineweb-kit"), None)
         lines += ["", "## Training (wall time, peak RSS, held-out bytes/token)", ""]
@@ -272,6 +316,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--train-runs", type=int, default=None, help="runs per trainer (default --runs)")
     p.add_argument("--skip-encode", action="store_true")
+    p.add_argument(
+        "--worst-lengths",
+        default=",".join(map(str, WORST_LENGTHS)),
+        help="comma-separated byte lengths of the worst-case runs ('' to skip them)",
+    )
     p.add_argument("--chart", default="tokenizer_bench.png", help="PNG chart path")
     p.add_argument("--json", default=None, help="also write the raw results here")
 
@@ -300,7 +349,8 @@ def run_bench(args: argparse.Namespace) -> int:
             budget -= len(d.encode())
         with tempfile.TemporaryDirectory() as tmp:
             enc = bench_encode(ref, docs, args.runs, Path(tmp))
-            worst = bench_worst_case(ref, args.runs, Path(tmp))
+            lengths = tuple(int(x) for x in args.worst_lengths.split(",") if x.strip())
+            worst = bench_worst_case(ref, args.runs, Path(tmp), lengths) if lengths else []
         mb = sum(len(d.encode()) for d in docs) / 1e6
         print(format_tables(enc, worst, [], mb) + "\n", flush=True)  # partial results early
     if not args.skip_train:

@@ -65,11 +65,14 @@ def test_cli_bench_small(tmp_path, shared_data):
         "--runs",
         "1",
         "--skip-train",
+        "--worst-lengths",
+        "20000",
         "--chart",
         str(tmp_path / "chart.png"),
     )
     assert r.returncode == 0, r.stderr
     assert "| cl100k_base | fineweb-kit |" in r.stdout
+    assert "| random a-z x 20,000 |" in r.stdout
     assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -4,7 +4,9 @@
 //! - [`merge_small`]: tiktoken's array loop, quadratic in the piece length but with tiny
 //!   constants: used for short pieces (almost all of them).
 //! - [`merge_long`]: linked list + priority queue, O(n log n): a 900,000-letter piece costs
-//!   a fraction of a second, not minutes.
+//!   a fraction of a second, not minutes. Very long pieces go to linear.rs instead (linear
+//!   time and cache-friendly); this stays for medium pieces and for vocabularies linear.rs
+//!   does not accept.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
