@@ -9,6 +9,7 @@ pub mod error;
 pub mod fasttext;
 pub mod hugebuf;
 pub mod minhash;
+pub mod pool;
 pub mod shards;
 pub mod text;
 

@@ -25,6 +25,7 @@ use super::merge;
 use super::pretok::Pretokenizer;
 use super::table::TokenTable;
 use crate::error::{CoreError, CoreResult};
+use crate::pool::run_in_pool;
 
 /// A token id. For mergeable tokens it is also the merge priority (lower merges first).
 pub type Rank = u32;
@@ -396,13 +397,13 @@ impl Bpe {
         eot: Option<Rank>,
         threads: Option<usize>,
     ) -> CoreResult<Vec<Rank>> {
-        // Chunks of texts of about 1 MB each keep threads busy and the copies few.
+        // Chunks of texts of about 256 kB each keep threads evenly busy and the copies few.
         let mut chunks: Vec<&[&str]> = Vec::new();
         let mut start = 0;
         let mut size = 0;
         for (i, t) in texts.iter().enumerate() {
             size += t.len();
-            if size >= 1 << 20 {
+            if size >= 1 << 18 {
                 chunks.push(&texts[start..=i]);
                 start = i + 1;
                 size = 0;
@@ -550,24 +551,6 @@ impl Bpe {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         })
-    }
-}
-
-/// Runs `work` in a rayon pool of `threads` threads (None: the global pool).
-pub fn run_in_pool<T: Send>(
-    threads: Option<usize>,
-    work: impl FnOnce() -> CoreResult<T> + Send,
-) -> CoreResult<T> {
-    match threads {
-        None => work(),
-        Some(0) => Err(CoreError::InvalidArgument(
-            "num_threads must be >= 1 (or None for all cores)".into(),
-        )),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| CoreError::InvalidArgument(format!("cannot start {n} threads: {e}")))?
-            .install(work),
     }
 }
 

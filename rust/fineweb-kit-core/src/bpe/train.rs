@@ -27,9 +27,10 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::encoder::{run_in_pool, Bpe, Rank};
+use super::encoder::{Bpe, Rank};
 use super::pretok::Pretokenizer;
 use crate::error::{CoreError, CoreResult};
+use crate::pool::run_in_pool;
 
 /// Largest vocabulary the trainer accepts.
 pub const MAX_VOCAB: usize = 1 << 24;
