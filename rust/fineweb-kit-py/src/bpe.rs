@@ -306,11 +306,16 @@ fn in_text(i: usize, e: CoreError) -> CoreError {
 }
 
 /// The next finished result, waiting with the GIL released; the receiver moves in and back
-/// out because a detached closure may only capture `Send` values.
+/// out because a detached closure may only capture `Send` values. When none is ready the wait
+/// starts with a short sleep, so that this thread (usually faster than the encoders) takes
+/// the results that piled up meanwhile in one go instead of being woken for every text.
 fn next_result<T: Send>(py: Python<'_>, rx: mpsc::Receiver<T>) -> (Option<T>, mpsc::Receiver<T>) {
     match rx.try_recv() {
         Ok(x) => (Some(x), rx),
-        Err(_) => py.detach(move || (rx.recv().ok(), rx)),
+        Err(_) => py.detach(move || {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            (rx.recv().ok(), rx)
+        }),
     }
 }
 
