@@ -244,11 +244,6 @@ impl Bpe {
         v
     }
 
-    /// The token table (bytes -> rank of the mergeable tokens).
-    pub fn table(&self) -> &TokenTable {
-        &self.encoder
-    }
-
     /// The rank of a byte string, if it is a mergeable token.
     pub fn rank_of(&self, bytes: &[u8]) -> Option<Rank> {
         self.encoder.get(bytes)
@@ -345,24 +340,6 @@ impl Bpe {
             }
         }
         self.encode_ordinary_into(&text[start..], out)
-    }
-
-    /// Encodes many texts in parallel on `threads` threads (None: rayon's default pool).
-    pub fn encode_batch(
-        &self,
-        texts: &[&str],
-        allowed: &SpecialSet,
-        disallowed: &SpecialSet,
-        threads: Option<usize>,
-    ) -> CoreResult<Vec<Vec<Rank>>> {
-        let work = || {
-            texts
-                .par_iter()
-                .with_min_len(1)
-                .map(|t| self.encode(t, allowed, disallowed))
-                .collect::<CoreResult<Vec<_>>>()
-        };
-        run_in_pool(threads, work)
     }
 
     /// Encodes many texts in parallel and hands each result to `sink(index, ids)` as soon as
