@@ -189,9 +189,9 @@ class Encoding:
             _check_disallowed(text, extra)
         try:
             return self._core.encode_to_numpy([text], allowed, disallowed, None, None)
-        except UnicodeEncodeError:
-            text = _fix_surrogates(text)
-            return self._core.encode_to_numpy([text], allowed, disallowed, None, None)
+        except UnicodeEncodeError:  # raised, not repaired, as in tiktoken (after its check)
+            _check_disallowed(text, frozenset(disallowed))
+            raise
         except TokenizerError as e:
             self._raise_disallowed(text, disallowed, e)
 
@@ -231,6 +231,7 @@ class Encoding:
         (tiktoken's algorithm; completions in sorted order, tiktoken's are unordered)."""
         allowed, disallowed, extra = self._special_args(allowed_special, disallowed_special)
         _check_disallowed(text, extra | frozenset(disallowed))
+        text.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, as in tiktoken
         tokens, last_len = self._encode_with_last_piece(text, allowed)
         if last_len == 0:
             return tokens, []
