@@ -36,7 +36,7 @@ from typing import Any
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError
+from fineweb_kit.steps.params import ParamError, WriterConfig
 from fineweb_kit.text import c4_line_filter
 
 LINE_STATS = (
@@ -71,7 +71,7 @@ class C4QualityFilter(Filter):
         filter_javascript: bool = True,
         filter_curly_bracket: bool = True,
         filter_policy: bool = True,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
         flags = {

@@ -26,11 +26,9 @@ are English words (spaCy's blank English tokeniser, re-implemented in Rust); dat
 
 from __future__ import annotations
 
-from typing import Any
-
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError, check_positive_int, check_range
+from fineweb_kit.steps.params import ParamError, WriterConfig, check_positive_int, check_range
 from fineweb_kit.text import AnalysisConfig, analyse_batch, first_failure, safe_ratio
 
 
@@ -46,7 +44,7 @@ class FineWebQualityFilter(Filter):
         short_line_length: int = 30,
         char_duplicates_ratio: float = 0.01,
         new_line_ratio: float = 0.3,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
         self.line_punct_thr = check_range("line_punct_thr", line_punct_thr, 0, 1)

@@ -37,7 +37,7 @@ import numpy as np
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError
+from fineweb_kit.steps.params import ParamError, WriterConfig
 from fineweb_kit.text import (
     GOPHER_STOP_WORDS,
     AnalysisConfig,
@@ -70,7 +70,7 @@ class GopherQualityFilter(Filter):
         max_non_alpha_words_ratio: float | None = 0.8,
         min_stop_words: int | None = 2,
         stop_words: list[str] | None = None,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
         self.min_doc_words = _non_negative("min_doc_words", min_doc_words)

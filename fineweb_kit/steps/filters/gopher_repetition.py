@@ -32,7 +32,7 @@ import numpy as np
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError, check_range
+from fineweb_kit.steps.params import ParamError, WriterConfig, check_range
 from fineweb_kit.text import AnalysisConfig, analyse_batch, first_failure, safe_ratio
 
 TOP_N_GRAMS = ((2, 0.2), (3, 0.18), (4, 0.16))
@@ -69,7 +69,7 @@ class GopherRepetitionFilter(Filter):
         dup_para_char_frac: float | None = 0.2,
         top_n_grams: list[list[float]] = TOP_N_GRAMS,  # type: ignore[assignment]
         dup_n_grams: list[list[float]] = DUP_N_GRAMS,  # type: ignore[assignment]
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
         self.dup_line_frac = _optional_fraction("dup_line_frac", dup_line_frac)

@@ -30,7 +30,7 @@ from typing import Any
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.steps.base import Filter, TaskContext
-from fineweb_kit.steps.params import ParamError, check_range
+from fineweb_kit.steps.params import ParamError, WriterConfig, check_range
 
 _MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
@@ -74,7 +74,7 @@ class LanguageFilter(Filter):
         language_threshold: float = 0.65,
         model_path: str | None = None,
         label_only: bool = False,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer=exclusion_writer)
         if languages is not None and (

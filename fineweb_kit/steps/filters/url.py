@@ -33,7 +33,6 @@ import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import xxhash
@@ -41,7 +40,7 @@ import xxhash
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.steps.base import Filter, TaskContext
-from fineweb_kit.steps.params import check_positive_int
+from fineweb_kit.steps.params import WriterConfig, check_positive_int
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "assets" / "url_filter"
 _WORD_SPLIT = re.compile(r"[^a-zA-Z0-9]+")
@@ -139,7 +138,7 @@ class URLFilter(Filter):
         extra_banned_subwords: list[str] | None = None,
         extra_soft_banned_words: list[str] | None = None,
         extra_domain_files: list[str] | None = None,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer=exclusion_writer)
         self.dir = Path(blocklist_dir) if blocklist_dir else DEFAULT_DIR
