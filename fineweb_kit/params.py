@@ -7,6 +7,7 @@ A check raises :class:`ParamError` naming the argument; the pipeline spec turns 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fineweb_kit.exceptions import ConfigError
@@ -49,3 +50,22 @@ def check_choice(key: str, value: Any, choices: tuple[str, ...] | list[str]) -> 
     if value not in choices:
         raise ParamError(key, f"expected one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
+
+
+Check = Callable[[str, Any], Any]
+"""A check of one argument: ``check(key, value)`` raises :class:`ParamError` or returns."""
+
+
+def in_range(lo: float, hi: float) -> Check:
+    """A number in ``[lo, hi]``."""
+    return lambda key, value: check_range(key, value, lo, hi)
+
+
+def at_least(minimum: int = 1) -> Check:
+    """An integer >= ``minimum``."""
+    return lambda key, value: check_positive_int(key, value, minimum)
+
+
+def optional(check: Check) -> Check:
+    """``null``, or what ``check`` accepts."""
+    return lambda key, value: None if value is None else check(key, value)

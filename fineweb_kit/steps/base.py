@@ -32,7 +32,13 @@ from typing import Any, ClassVar
 from fineweb_kit.document import Batch, Document
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.stats import StepStats, length_bin
-from fineweb_kit.steps.params import ParamError, WriterConfig, check_name, check_positive_int
+from fineweb_kit.steps.params import (
+    Check,
+    ParamError,
+    WriterConfig,
+    check_name,
+    check_positive_int,
+)
 
 Params = dict[str, Any]
 
@@ -98,6 +104,8 @@ class PipelineStep:
     its stage is marked done per task, not per unit. ``nested_steps``: parameters that are
     themselves steps (``{type: ...}``), by name, with the kind they must be (``writer``,
     ``step``); a :class:`~fineweb_kit.steps.params.StepConfig` annotation says the same.
+    ``param_checks``: per argument, a check run by ``check_params`` (those of the base classes
+    too), e.g. ``{"threshold": in_range(0, 1), "batch_size": at_least(1)}``.
     """
 
     kind: ClassVar[str] = "step"
@@ -105,6 +113,7 @@ class PipelineStep:
     abstract: ClassVar[bool] = True
     whole_task: ClassVar[bool] = False
     nested_steps: ClassVar[dict[str, str]] = {}
+    param_checks: ClassVar[dict[str, Check]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -116,13 +125,18 @@ class PipelineStep:
     def check_params(cls, params: Params) -> None:
         """Checks parameter values (``params``: every constructor argument, defaults applied)
         without building the step: no model is loaded, no output is written; a named file may
-        be looked at. Raises :class:`ParamError` naming the argument. Subclasses extend it and
-        call ``super().check_params(params)``."""
+        be looked at. Raises :class:`ParamError` naming the argument. Runs ``param_checks``;
+        subclasses with checks across arguments extend it and call
+        ``super().check_params(params)``."""
         for module, package in cls.requires:
             if importlib.util.find_spec(module) is None:
                 raise ConfigError(
                     f"{cls.__name__} needs the Python package {package!r}: pip install {package}"
                 )
+        for klass in reversed(cls.__mro__):
+            for key, check in vars(klass).get("param_checks", {}).items():
+                if key in params:
+                    check(key, params[key])
 
     def __init__(self) -> None:
         self.stats = StepStats()

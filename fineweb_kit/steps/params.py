@@ -6,21 +6,29 @@ from __future__ import annotations
 from typing import ClassVar
 
 from fineweb_kit.params import (
+    Check,
     ParamError,
+    at_least,
     check_choice,
     check_name,
     check_positive_int,
     check_range,
+    in_range,
+    optional,
 )
 
 __all__ = [
+    "Check",
     "ParamError",
     "StepConfig",
     "WriterConfig",
+    "at_least",
     "check_choice",
     "check_name",
     "check_positive_int",
     "check_range",
+    "in_range",
+    "optional",
 ]
 
 

@@ -130,3 +130,24 @@ def test_a_stage_starts_with_its_only_source(tmp_path):
     cfg = _config([READER, READER], tmp_path)
     with pytest.raises(ConfigError, match=r"stages\[0\]\.steps\[1\]: JsonlReader lists a stage"):
         parse_pipeline(cfg, "p.yaml")
+
+
+VALUE_ERRORS = [
+    ({"type": "GopherQualityFilter", "min_doc_words": -1}, "min_doc_words: expected a number >= 0"),
+    ({"type": "FineWebQualityFilter", "line_punct_thr": 2}, "line_punct_thr: expected a number"),
+    ({"type": "GopherRepetitionFilter", "top_n_grams": [[0, 0.2]]}, "top_n_grams: expected [n,"),
+    ({"type": "URLFilter", "soft_word_threshold": 0}, "soft_word_threshold: expected an integer"),
+    ({"type": "ParquetWriter", "output_folder": "o", "row_group_size": 0}, "row_group_size: exp"),
+    ({"type": "MinhashSignature", "config": {"num_buckets": 0}}, "config.num_buckets: expected"),
+    ({"type": "MinhashCluster", "keep": "last"}, "keep: expected one of 'datatrove', 'first'"),
+    ({"type": "Tokenize", "output_folder": "o", "tokenizer": "no.json"}, "tokenizer: tokenizer f"),
+    ({"type": "TrainTokenizer", "output": "t.json", "pattern": "(bad"}, "steps[1].pattern:"),
+    ({"type": "ResiliparseExtractor", "max_html_chars": 0}, "max_html_chars: expected an integer"),
+]
+
+
+@pytest.mark.parametrize(("step", "expected"), VALUE_ERRORS)
+def test_value_checks_run_at_validation(tmp_path, step, expected):
+    with pytest.raises(ConfigError) as err:
+        parse_pipeline(_config([READER, step], tmp_path), "p.yaml")
+    assert str(err.value).startswith("p.yaml: stages[0].steps[1]") and expected in str(err.value)

@@ -32,11 +32,11 @@ disables.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError, WriterConfig
+from fineweb_kit.steps.params import Check, ParamError, WriterConfig
 from fineweb_kit.text import c4_line_filter
 
 LINE_STATS = (
@@ -58,6 +58,12 @@ def _limit(key: str, value: int) -> int:
 
 class C4QualityFilter(Filter):
     """C4's line rules: removes bad lines; drops lorem ipsum, ``{`` and too few sentences."""
+
+    param_checks: ClassVar[dict[str, Check]] = {
+        "min_num_sentences": _limit,
+        "min_words_per_line": _limit,
+        "max_word_length": _limit,
+    }
 
     def __init__(
         self,

@@ -31,13 +31,13 @@ zero (a document with no words or no lines when ``min_doc_words`` is disabled), 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError, WriterConfig
+from fineweb_kit.steps.params import Check, ParamError, WriterConfig
 from fineweb_kit.text import (
     GOPHER_STOP_WORDS,
     AnalysisConfig,
@@ -57,6 +57,21 @@ def _non_negative(key: str, value: float | None) -> float | None:
 
 class GopherQualityFilter(Filter):
     """Drops documents failing Gopher's quality rules (word counts, symbols, stop words)."""
+
+    param_checks: ClassVar[dict[str, Check]] = {
+        key: _non_negative
+        for key in (
+            "min_doc_words",
+            "max_doc_words",
+            "min_avg_word_length",
+            "max_avg_word_length",
+            "max_symbol_word_ratio",
+            "max_bullet_lines_ratio",
+            "max_ellipsis_lines_ratio",
+            "max_non_alpha_words_ratio",
+            "min_stop_words",
+        )
+    }
 
     def __init__(
         self,

@@ -26,13 +26,13 @@ tokenisation is offered (datatrove's ``language`` parameter is not).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError, WriterConfig, check_range
+from fineweb_kit.steps.params import Check, ParamError, WriterConfig, check_range
 from fineweb_kit.text import AnalysisConfig, analyse_batch, first_failure, safe_ratio
 
 TOP_N_GRAMS = ((2, 0.2), (3, 0.18), (4, 0.16))
@@ -60,6 +60,15 @@ def _optional_fraction(key: str, value: float | None) -> float | None:
 
 class GopherRepetitionFilter(Filter):
     """Drops documents with repeated lines, paragraphs or n-grams (Gopher table A1)."""
+
+    param_checks: ClassVar[dict[str, Check]] = {
+        "dup_line_frac": _optional_fraction,
+        "dup_para_frac": _optional_fraction,
+        "dup_line_char_frac": _optional_fraction,
+        "dup_para_char_frac": _optional_fraction,
+        "top_n_grams": _ngram_pairs,
+        "dup_n_grams": _ngram_pairs,
+    }
 
     def __init__(
         self,
