@@ -38,6 +38,14 @@ def check_name(key: str, value: Any, what: str = "a metadata field name") -> str
     return value
 
 
+def check_globs(key: str, value: Any) -> list[str]:
+    """Returns ``value`` (one glob or a list of globs) as a non-empty list of non-empty strings."""
+    globs = [value] if isinstance(value, str) else value
+    if not isinstance(globs, list) or not globs or not all(isinstance(p, str) and p for p in globs):
+        raise ParamError(key, f"expected a glob or a list of globs, got {value!r}")
+    return list(globs)
+
+
 def check_positive_int(key: str, value: Any, minimum: int = 1) -> int:
     """Returns ``value`` if it is an int >= ``minimum``, else raises ParamError."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

@@ -36,6 +36,7 @@ from fineweb_kit.steps.params import (
     Check,
     ParamError,
     WriterConfig,
+    check_globs,
     check_name,
     check_positive_int,
 )
@@ -229,10 +230,7 @@ class Reader(Source):
     @classmethod
     def check_params(cls, params: Params) -> None:
         super().check_params(params)
-        paths = params["paths"]
-        listed = [paths] if isinstance(paths, str) else paths
-        if not listed or not all(isinstance(p, str) and p for p in listed):
-            raise ParamError("paths", f"expected a glob or a list of globs, got {paths!r}")
+        check_globs("paths", params["paths"])
         limit = params.get("limit", -1)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < -1:
             raise ParamError("limit", f"expected -1 (no limit) or a count >= 0, got {limit!r}")

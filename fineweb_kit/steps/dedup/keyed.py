@@ -1,7 +1,7 @@
 """Shared stages of exact and sentence dedup: keys per input file, then one find pass.
 
-The folder layout and the passes are :mod:`fineweb_kit.dedup.keys`'. Stage 2 is one unit of
-work (``duplicates``, one task) that merges all keys in ``memory_budget_mb``.
+The folder layout and the passes are in :mod:`fineweb_kit.dedup.keys`. Stage 2 is one unit
+of work (``duplicates``, one task) that merges all keys in ``memory_budget_mb``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 from fineweb_kit.io.files import expand_globs
 from fineweb_kit.shards.merge import merge_shards
 from fineweb_kit.steps.base import Params, TaskContext, UnitStep
-from fineweb_kit.steps.params import ParamError, check_name, check_positive_int
+from fineweb_kit.steps.params import check_globs, check_name, check_positive_int
 
 
 class ShardMerge(UnitStep):
@@ -48,10 +48,7 @@ class ShardMerge(UnitStep):
     @classmethod
     def check_params(cls, params: Params) -> None:
         super().check_params(params)
-        paths = params["paths"]
-        listed = [paths] if isinstance(paths, str) else paths
-        if not listed or not all(isinstance(p, str) and p for p in listed):
-            raise ParamError("paths", f"expected a glob or a list of globs, got {paths!r}")
+        check_globs("paths", params["paths"])
         check_name("output_folder", params["output_folder"], "a folder path")
         check_positive_int("seed", params["seed"], minimum=0)
         check_positive_int("max_tokens_per_shard", params["max_tokens_per_shard"])
