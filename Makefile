@@ -38,6 +38,7 @@ lint:
 	cargo clippy --workspace --all-targets -q -- -D warnings
 	$(VENV)/bin/ruff check fineweb_kit tests benchmarks
 	$(VENV)/bin/ruff format --check fineweb_kit tests benchmarks
+	$(VENV)/bin/lint-imports
 
 rust-test:
 	cargo test -q -p fineweb-kit-core --release

@@ -55,9 +55,9 @@ def prepare_inputs(folder: Path) -> list[Path]:
 
 
 def ours(inputs: Path, out: Path, extractor: str) -> tuple[float, int, int, dict[str, float]]:
-    from fineweb_kit.config import parse_pipeline
     from fineweb_kit.executors.local import run_local
     from fineweb_kit.executors.plan import RunPlan
+    from fineweb_kit.pipeline import parse_pipeline
 
     steps = [
         {"type": "WarcReader", "paths": str(inputs / "*.warc.gz")},

@@ -10,7 +10,7 @@ from pathlib import Path
 # Run from a checkout: import this checkout's package (and its built extension).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fineweb_kit.tokenizer.bench import main
+from benchmarks.tokenizer_harness import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,3 +27,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def cc_docs(shared_data: Path) -> list[dict]:
+    """Every document of ``cc-docs`` (2,219 real web documents), in file order."""
+    from tests.steps.filters.datatrove_oracle import load_cc_docs
+
+    docs = load_cc_docs(shared_data)
+    assert len(docs) >= 2000, f"expected the 2,219 cc-docs documents, found {len(docs)}"
+    return docs

@@ -92,7 +92,7 @@ def run_one_task(plan, stage_index: int, rank: int) -> int:
         from fineweb_kit.exceptions import ConfigError
 
         raise ConfigError(f"--rank {rank}: the stage has {tasks} tasks (0..{tasks - 1})")
-    result = run_task(plan.raw, plan.pipeline.source, stage_index, rank, tasks, str(plan.output))
+    result = run_task(plan.task(stage_index, rank))
     if not result.ok:
         report_failures(plan, stage_index, [result])
         return 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from fineweb_kit.status import format_status, run_status
+from fineweb_kit.executors.status import format_status, run_status
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import inspect
 
-from fineweb_kit.config import _describe, step_parameters
-from fineweb_kit.steps.base import registry
+from fineweb_kit.pipeline.registry import step_types
+from fineweb_kit.pipeline.signature import describe, step_parameters
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,14 +27,14 @@ def describe_step(cls: type, full: bool = False) -> str:
     for name, p in step_parameters(cls).items():
         default = "" if p.default is inspect.Parameter.empty else f" = {p.default!r}"
         required = " (required)" if p.default is inspect.Parameter.empty else ""
-        lines.append(f"    {name}: {_describe(p.annotation)}{default}{required}")
+        lines.append(f"    {name}: {describe(p.annotation)}{default}{required}")
     if full and module_doc:
         lines += ["", *("    " + line for line in module_doc.splitlines())]
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    steps = registry()
+    steps = step_types()
     if args.name:
         if args.name not in steps:
             from fineweb_kit.config import did_you_mean

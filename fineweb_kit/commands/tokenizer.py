@@ -8,13 +8,16 @@ fineweb-kit tokenizer bench --corpus '../shared/data/text/*.txt.gz'
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from fineweb_kit.exceptions import TokenizerError
+from fineweb_kit.exceptions import FinewebKitError, TokenizerError
+
+BENCH_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tokenizer_bench.py"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -60,10 +63,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--out", help="with --input: .npy of uint32 ids, end-of-text after each text")
     e.add_argument("--threads", type=int, default=None)
 
-    from fineweb_kit.tokenizer.bench import add_arguments
-
-    b = sub.add_parser("bench", help="compare tokenizers: speed, memory, bytes per token")
-    add_arguments(b)
+    # the harness lives in benchmarks/ (not in the package): its arguments pass through as they
+    # are (prefix_chars: none of ours), so `bench --help` shows the script's own help
+    b = sub.add_parser(
+        "bench",
+        help="compare tokenizers: speed, memory, bytes per token (source checkout)",
+        add_help=False,
+        prefix_chars="\0",
+    )
+    b.add_argument("bench_args", nargs="*", help="arguments of benchmarks/tokenizer_bench.py")
     p.set_defaults(func=run)
 
 
@@ -133,6 +141,15 @@ def run(args: argparse.Namespace) -> int:
         return _train(args)
     if args.tokenizer_command == "encode":
         return _encode(args)
-    from fineweb_kit.tokenizer.bench import run_bench
+    return _bench(args.bench_args)
 
-    return run_bench(args)
+
+def _bench(argv: list[str]) -> int:
+    """Runs ``benchmarks/tokenizer_bench.py`` of this checkout with ``argv``."""
+    if not BENCH_SCRIPT.is_file():
+        raise FinewebKitError(
+            f"{BENCH_SCRIPT} not found: the tokenizer benchmark runs from a source checkout "
+            "with the dev extra (its peers: tiktoken, tokenizers, rustbpe, ...): "
+            "python benchmarks/tokenizer_bench.py --help"
+        )
+    return subprocess.run([sys.executable, str(BENCH_SCRIPT), *argv], check=False).returncode

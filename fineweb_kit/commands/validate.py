@@ -1,4 +1,5 @@
-"""``fineweb-kit validate PIPELINE.yaml``: build every step without I/O; exit 2 on any error."""
+"""``fineweb-kit validate PIPELINE.yaml``: check every step's parameters (building none, opening
+no input); exit 2 on any error."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     plan = make_plan(args.pipeline, output=args.output or "(unset)")
     for i, stage in enumerate(plan.pipeline.stages):
-        steps = ", ".join(s["type"] for s in stage.steps)
+        steps = ", ".join(s.type for s in stage.steps)
         print(f"stage {i} {stage.name!r} ({plan.tasks(i)} tasks): {steps}")
     print(f"{args.pipeline}: OK")
     return 0

@@ -1,7 +1,8 @@
 """The local executor: a stage's tasks in a process pool, stages one after another.
 
 Workers are started with ``spawn`` (never ``fork``: the Rust core may already run threads), so
-each worker imports fineweb-kit afresh and rebuilds its steps from the config. With one worker
+each worker imports fineweb-kit afresh; it receives one picklable ``TaskSpec`` and builds the
+stage's steps once. With one worker
 the tasks run in this process (no start-up cost). A failed task does not stop the others; the
 stage then ends failed and later stages do not run.
 
@@ -23,6 +24,7 @@ from fineweb_kit.executors.plan import RunPlan
 from fineweb_kit.executors.progress import Progress
 from fineweb_kit.executors.state import RunFolder
 from fineweb_kit.executors.task import TaskResult, run_task
+from fineweb_kit.pipeline.spec import TaskSpec
 
 _QUEUE: Any = None
 
@@ -38,8 +40,8 @@ def _send(event: dict[str, Any]) -> None:
         _QUEUE.put(event)
 
 
-def _worker(raw: dict[str, Any], source: str, stage: int, rank: int, world: int, out: str):
-    return run_task(raw, source, stage, rank, world, out, event=_send)
+def _worker(task: TaskSpec) -> TaskResult:
+    return run_task(task, event=_send)
 
 
 def run_stage(plan: RunPlan, stage_index: int, plain: bool | None = None) -> list[TaskResult]:
@@ -47,18 +49,14 @@ def run_stage(plan: RunPlan, stage_index: int, plain: bool | None = None) -> lis
     stage = plan.pipeline.stages[stage_index]
     folder = RunFolder(plan.output)
     tasks, workers = plan.tasks(stage_index), plan.workers(stage_index)
-    from fineweb_kit.config import build_steps
-
-    first = build_steps(stage)[0]
-    files = folder.stage_inputs(stage.name, lambda: first.list_files(plan.output))
+    files = folder.stage_inputs(stage.name, lambda: stage.list_units(plan.output))
     done = len(folder.done_files(stage.name))
-    args = (plan.raw, plan.pipeline.source, stage_index)
-    out = str(plan.output)
+    specs = [plan.task(stage_index, rank) for rank in range(tasks)]
     results: list[TaskResult] = []
     with Progress(stage.name, len(files), done, plain=plain, tasks=tasks) as progress:
         if workers == 1:
-            for rank in range(tasks):
-                results.append(run_task(*args, rank, tasks, out, event=progress.update))
+            for task in specs:
+                results.append(run_task(task, event=progress.update))
             return results
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
@@ -66,7 +64,7 @@ def run_stage(plan: RunPlan, stage_index: int, plain: bool | None = None) -> lis
         with ProcessPoolExecutor(
             workers, mp_context=ctx, initializer=_init_worker, initargs=(queue, threads)
         ) as pool:
-            futures = [pool.submit(_worker, *args, rank, tasks, out) for rank in range(tasks)]
+            futures = [pool.submit(_worker, task) for task in specs]
             pending = set(futures)
             while pending:
                 with contextlib.suppress(queue_mod.Empty):

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fineweb_kit.config import PipelineConfig, load_yaml, parse_pipeline
+from fineweb_kit.config import did_you_mean, load_yaml
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.executors.slurm_config import SLURM_KEYS, check_slurm_executor
+from fineweb_kit.pipeline.spec import PipelineSpec, TaskSpec, parse_pipeline
 
 EXECUTOR_KEYS = {
     "local": ("type", "tasks", "workers"),
@@ -23,13 +24,18 @@ class RunPlan:
     """A validated pipeline with overrides applied, its output folder and parallelism."""
 
     raw: dict[str, Any]
-    pipeline: PipelineConfig
+    pipeline: PipelineSpec
     output: Path
     executor: dict[str, Any]
 
     def tasks(self, stage_index: int) -> int:
         stage = self.pipeline.stages[stage_index]
         return int(stage.tasks or self.executor.get("tasks", 1))
+
+    def task(self, stage_index: int, rank: int) -> TaskSpec:
+        """What the worker of task ``rank`` of stage ``stage_index`` receives."""
+        stage = self.pipeline.stages[stage_index]
+        return TaskSpec(self.pipeline.name, stage, rank, self.tasks(stage_index), str(self.output))
 
     def workers(self, stage_index: int) -> int:
         default = min(self.tasks(stage_index), os.cpu_count() or 1)
@@ -44,7 +50,8 @@ def make_plan(
     workers: int | None = None,
     executor: str | None = None,
 ) -> RunPlan:
-    """Loads ``path``, applies overrides, validates everything; opens no input file."""
+    """Loads ``path``, applies overrides, validates everything; opens no input file and
+    builds no step."""
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with keys name, executor, stages")
@@ -82,8 +89,6 @@ def _override_inputs(raw: dict[str, Any], inputs: list[str], path: str) -> None:
 
 
 def _check_executor(ex: dict[str, Any], path: str) -> None:
-    from fineweb_kit.config import did_you_mean
-
     kind = ex.get("type", "local")
     allowed = EXECUTOR_KEYS.get(kind)
     if allowed is None:

@@ -44,7 +44,6 @@ from typing import Any
 
 import yaml
 
-from fineweb_kit.config import build_steps, parse_pipeline
 from fineweb_kit.exceptions import ConfigError, FinewebKitError
 from fineweb_kit.executors.plan import RunPlan
 from fineweb_kit.executors.slurm_config import DEFAULT_MAX_ARRAY, sbatch_options
@@ -56,7 +55,9 @@ from fineweb_kit.executors.slurm_queue import (
     read_jobs,
 )
 from fineweb_kit.executors.state import RunFolder
+from fineweb_kit.executors.status import format_status, run_status
 from fineweb_kit.io.files import atomic_write
+from fineweb_kit.pipeline.spec import parse_pipeline
 
 
 # --- what to submit ---------------------------------------------------------------------------
@@ -106,7 +107,7 @@ def unfinished_ranks(plan: RunPlan, stage_index: int, n_files: int | None = None
     ``n_files``: the stage's input count when just listed (not yet in inputs.json)."""
     stage = plan.pipeline.stages[stage_index]
     folder, tasks = RunFolder(plan.output), plan.tasks(stage_index)
-    if any(getattr(s, "whole_task", False) for s in build_steps(stage)):
+    if stage.whole_task:
         done = folder.done_tasks(stage.name)
         return [r for r in range(tasks) if r not in done]
     inputs = folder.stage_dir(stage.name) / "inputs.json"
@@ -347,18 +348,17 @@ def _write_files(
 
 
 def _list_inputs(plan: RunPlan, selected: list[int]) -> dict[int, list[str]]:
-    """Lists (and so checks) the inputs of each selected stage not reading an earlier stage's
-    output; those stages' input lists are then fixed before any task starts."""
+    """Lists (and so checks) the units of each selected stage not reading an earlier stage's
+    output; those stages' unit lists are then fixed before any task starts."""
     folder = RunFolder(plan.output)
     out = {}
     for i in selected:
         stage = plan.pipeline.stages[i]
-        steps = build_steps(stage)  # builds every step: constructor errors surface now
         if reads_output(plan.raw["stages"][i]):
             continue
         if (folder.stage_dir(stage.name) / "inputs.json").is_file():
             continue
-        out[i] = steps[0].list_files(plan.output)
+        out[i] = stage.list_units(plan.output)
     return out
 
 
@@ -434,8 +434,6 @@ def wait_for(output: Path, poll_s: float = 0.5, retries: int = 10) -> int:
     """Polls squeue until every job of the run has ended (printing each change of the task
     counts); 0 when all tasks completed. A few failed squeue calls in a row are tolerated
     (a busy controller times out now and then)."""
-    from fineweb_kit.status import format_status, run_status
-
     ids = all_job_ids(read_jobs(output) or {})
     last, errors = "", 0
     while True:

@@ -1,13 +1,14 @@
 """The task runner: the one code path that both the local and the Slurm executor launch.
 
-A task is a stage, a rank and a world size. It rebuilds the stage's steps from the config
-(nothing is pickled), takes the stage's input files ``i`` with ``i % world_size == rank``, and
-for each file not yet done streams it through the steps, commits every output part, then writes
-the file's marker with its stats. A file that fails is rolled back (its temporary parts
-removed) and reported; the task goes on with its other files and ends as failed.
+A task (:class:`~fineweb_kit.pipeline.spec.TaskSpec`) is a stage, a rank and a world size. It
+builds the stage's steps once, takes the stage's units ``i`` with ``i % world_size == rank``
+(input files, or the buckets / ``all`` of a unit step: see ``steps/base.py``), and for each
+unit not yet done streams it through the steps, commits every output part, then writes the
+unit's marker with its stats. A unit that fails is rolled back (its temporary parts removed)
+and reported; the task goes on with its other units and ends as failed.
 
 A stage holding a ``whole_task`` step (one that must see all of the task's documents, like
-tokenizer training) is marked done per task instead of per file.
+tokenizer training) is marked done per task instead of per unit.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fineweb_kit.config import build_steps, parse_pipeline
 from fineweb_kit.executors.state import RunFolder, part_name
+from fineweb_kit.pipeline.spec import TaskSpec
 from fineweb_kit.steps.base import PipelineStep, TaskContext
 
 Event = Callable[[dict[str, Any]], None]
@@ -46,32 +47,32 @@ def _no_event(_: dict[str, Any]) -> None:
     pass
 
 
-def run_task(
-    config: dict[str, Any],
-    source: str,
-    stage_index: int,
-    rank: int,
-    world_size: int,
-    output_root: str,
-    event: Event = _no_event,
-) -> TaskResult:
+def run_task(task: TaskSpec, event: Event = _no_event) -> TaskResult:
     """Runs one task of one stage. Never raises for a bad input file: failures are returned."""
-    pipeline = parse_pipeline(config, source)
-    stage = pipeline.stages[stage_index]
+    stage, rank, world_size = task.stage, task.rank, task.world_size
+    output_root = Path(task.output_root)
     folder = RunFolder(output_root)
     result = TaskResult(stage.name, rank)
     log = _task_logger(folder.log_file(stage.name, rank), stage.name, rank)
-    steps: list[PipelineStep] = build_steps(stage)
-    files = folder.stage_inputs(stage.name, lambda: steps[0].list_files(Path(output_root)))
+    files = folder.stage_inputs(stage.name, lambda: stage.list_units(output_root))
     mine = [(i, f) for i, f in enumerate(files) if i % world_size == rank]
-    whole_task = any(getattr(s, "whole_task", False) for s in steps)
+    whole_task = stage.whole_task
     if whole_task and folder.task_marker(stage.name, rank).exists():
         result.skipped = len(mine)
         return result
     done = set() if whole_task else folder.done_files(stage.name)
     todo = [(i, f) for i, f in mine if i not in done]
     result.skipped = len(mine) - len(todo)
-    ctx = TaskContext(stage.name, rank, world_size, Path(output_root), log=log)
+    steps: list[PipelineStep] = stage.build()
+    ctx = TaskContext(
+        stage.name,
+        rank,
+        world_size,
+        output_root,
+        log=log,
+        inputs=files,
+        state_dir=folder.stage_dir(stage.name),
+    )
     log.info(
         "stage %s task %d/%d: %d files to do, %d done before",
         stage.name,

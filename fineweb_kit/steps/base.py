@@ -1,20 +1,30 @@
-"""The shape every pipeline step has, and the registry from YAML ``type:`` to class.
+"""The shape every pipeline step has: sources (readers, units of work), steps, writers.
 
-A step is built from exactly its constructor's keyword arguments (the YAML keys). In a worker
-process the runner calls, per task: ``setup`` once; for each input file ``open_file``, then
-``process`` over the stream of batches, then ``close_file(ok)``; ``teardown`` at the end.
-Every concrete subclass is registered under its class name when its module is imported
-(all modules under ``fineweb_kit.steps`` are imported by :func:`registry`).
+A step is built from exactly its constructor's keyword arguments (the YAML keys). Its
+parameters are checked by the classmethod :meth:`PipelineStep.check_params`, which the
+pipeline spec runs at validation time without building anything, and which runs again when
+the step is built (once per task, in the worker). In a worker the runner
+(``executors/task.py``) calls, per task: ``setup`` once; for each unit of work (an input file,
+a bucket, ``all``) ``open_file``, then ``process`` over the stream of batches, then
+``close_file(ok)``; ``teardown`` at the end.
+
+A stage starts with a :class:`Source`, which lists the stage's units from its parameters
+alone (``list_units``): a :class:`Reader` turns each unit (a file) into documents, a
+:class:`UnitStep` does a unit's work itself (a MinHash bucket, one merge over everything).
+
+Every concrete subclass (one whose class body does not say ``abstract = True``) defined in a
+module under ``fineweb_kit.steps`` is a step type named after its class
+(see ``fineweb_kit/pipeline/registry.py``).
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
 import importlib.util
+import inspect
 import logging
-import pkgutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,8 +32,16 @@ from typing import Any, ClassVar
 from fineweb_kit.document import Batch, Document
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.stats import StepStats, length_bin
+from fineweb_kit.steps.params import (
+    Check,
+    ParamError,
+    WriterConfig,
+    check_globs,
+    check_name,
+    check_positive_int,
+)
 
-_REGISTRY: dict[str, type[PipelineStep]] = {}
+Params = dict[str, Any]
 
 
 @dataclass
@@ -32,6 +50,9 @@ class TaskContext:
 
     ``part_name`` names this input file's output parts (unique within the stage and stable
     across reruns), so a redone file overwrites its own parts instead of duplicating them.
+    ``inputs`` is the stage's fixed list of units (every task's, in order) and ``state_dir``
+    the stage's bookkeeping folder, where a step may cache what all tasks share (a cut-off):
+    steps reach the run folder only through these two.
     """
 
     stage: str
@@ -41,6 +62,8 @@ class TaskContext:
     input_path: str | None = None
     part_name: str | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("fineweb_kit"))
+    inputs: list[str] = field(default_factory=list)
+    state_dir: Path | None = None
 
     def resolve(self, folder: str | Path) -> Path:
         """An output folder: absolute as given, else relative to the run's output root."""
@@ -48,30 +71,75 @@ class TaskContext:
         return p if p.is_absolute() else self.output_root / p
 
 
+def _checked(init: Callable[..., None]) -> Callable[..., None]:
+    """Wraps a step's ``__init__`` so that the outermost call first runs ``check_params`` on
+    the bound arguments (defaults applied): a step built directly is checked like one built
+    from a pipeline file."""
+    sig = inspect.signature(init)
+
+    @functools.wraps(init)
+    def __init__(self: PipelineStep, *args: Any, **kwargs: Any) -> None:
+        if type(self).__init__ is __init__:  # the outermost constructor of this object
+            try:
+                bound = sig.bind(self, *args, **kwargs)
+            except TypeError:
+                bound = None  # the constructor itself raises the TypeError
+            if bound is not None:
+                bound.apply_defaults()
+                params = dict(bound.arguments)
+                params.pop(next(iter(sig.parameters)))
+                type(self).check_params(params)
+        init(self, *args, **kwargs)
+
+    __init__.checked = True  # type: ignore[attr-defined]
+    return __init__
+
+
 class PipelineStep:
     """Base of all steps: takes batches of documents, yields batches.
 
     Subclasses set ``kind`` (reader, extractor, filter, formatter, writer, ...) and may list
-    ``requires``: ``(import name, pip name)`` pairs checked when the step is built, so a missing
-    dependency fails at ``validate`` time rather than hours into a run.
+    ``requires``: ``(import name, pip name)`` pairs checked with the parameters, so a missing
+    dependency fails at ``validate`` time rather than hours into a run. ``whole_task``: the
+    step needs every document of its task and commits in ``teardown`` (tokenizer training), so
+    its stage is marked done per task, not per unit. ``nested_steps``: parameters that are
+    themselves steps (``{type: ...}``), by name, with the kind they must be (``writer``,
+    ``step``); a :class:`~fineweb_kit.steps.params.StepConfig` annotation says the same.
+    ``param_checks``: per argument, a check run by ``check_params`` (those of the base classes
+    too), e.g. ``{"threshold": in_range(0, 1), "batch_size": at_least(1)}``.
     """
 
     kind: ClassVar[str] = "step"
     requires: ClassVar[tuple[tuple[str, str], ...]] = ()
     abstract: ClassVar[bool] = True
+    whole_task: ClassVar[bool] = False
+    nested_steps: ClassVar[dict[str, str]] = {}
+    param_checks: ClassVar[dict[str, Check]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("abstract", False):
-            _REGISTRY[cls.__name__] = cls
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "checked", False):
+            cls.__init__ = _checked(init)  # type: ignore[method-assign]
 
-    def __init__(self) -> None:
-        for module, package in self.requires:
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        """Checks parameter values (``params``: every constructor argument, defaults applied)
+        without building the step: no model is loaded, no output is written; a named file may
+        be looked at. Raises :class:`ParamError` naming the argument. Runs ``param_checks``;
+        subclasses with checks across arguments extend it and call
+        ``super().check_params(params)``."""
+        for module, package in cls.requires:
             if importlib.util.find_spec(module) is None:
                 raise ConfigError(
-                    f"{type(self).__name__} needs the Python package {package!r}: "
-                    f"pip install {package}"
+                    f"{cls.__name__} needs the Python package {package!r}: pip install {package}"
                 )
+        for klass in reversed(cls.__mro__):
+            for key, check in vars(klass).get("param_checks", {}).items():
+                if key in params:
+                    check(key, params[key])
+
+    def __init__(self) -> None:
         self.stats = StepStats()
 
     @property
@@ -119,8 +187,30 @@ class BatchStep(PipelineStep):
                 yield out
 
 
-class Reader(PipelineStep):
-    """Base of readers. A reader lists its input files; the runner splits them across tasks.
+class Source(PipelineStep):
+    """The first step of every stage: it names the stage's units of work.
+
+    ``list_units`` works from the parameters alone (the step is not built), so executors can
+    fix a stage's units and split them across tasks before any worker starts. The runner
+    fixes the list in ``_state/<stage>/inputs.json``, gives task ``r`` the units ``i`` with
+    ``i % world_size == r``, writes one marker per finished unit and skips finished units on
+    rerun.
+    """
+
+    abstract = True
+
+    @classmethod
+    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
+        """Names of the stage's units, in a stable order."""
+        raise NotImplementedError
+
+
+def _paths(paths: str | list[str]) -> list[str]:
+    return [paths] if isinstance(paths, str) else list(paths)
+
+
+class Reader(Source):
+    """Base of readers: the units are the input files matched by ``paths``.
 
     ``paths``: one glob or a list of globs (``**`` allowed), relative to the working directory,
     or ``{output}/...`` for an earlier stage's output folder. ``limit``: stop after this many
@@ -133,23 +223,29 @@ class Reader(PipelineStep):
 
     def __init__(self, paths: str | list[str], limit: int = -1, batch_size: int = 256) -> None:
         super().__init__()
-        from fineweb_kit.steps.params import ParamError, check_positive_int
+        self.paths = _paths(paths)
+        self.limit = limit
+        self.batch_size = batch_size
 
-        if isinstance(paths, str):
-            paths = [paths]
-        if not paths or not all(isinstance(p, str) and p for p in paths):
-            raise ParamError("paths", f"expected a glob or a list of globs, got {paths!r}")
-        self.paths = list(paths)
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        check_globs("paths", params["paths"])
+        limit = params.get("limit", -1)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < -1:
             raise ParamError("limit", f"expected -1 (no limit) or a count >= 0, got {limit!r}")
-        self.limit = limit
-        self.batch_size = check_positive_int("batch_size", batch_size)
+        check_positive_int("batch_size", params.get("batch_size", 256))
 
-    def list_files(self, output_root: Path) -> list[str]:
+    @classmethod
+    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
         """All input files matched by ``paths``, sorted, without duplicates."""
         from fineweb_kit.io.files import expand_globs
 
-        return expand_globs(self.paths, output_root)
+        return expand_globs(_paths(params["paths"]), output_root)
+
+    def list_files(self, output_root: Path) -> list[str]:
+        """The files this built reader reads (``list_units`` of its ``paths``)."""
+        return type(self).list_units({"paths": self.paths}, output_root)
 
     def read_file(self, path: str, ctx: TaskContext) -> Iterator[Document]:
         """Yields the documents of one file. Damage is counted and logged, never raised mid-way
@@ -176,6 +272,34 @@ class Reader(PipelineStep):
             yield batch
 
 
+class UnitStep(Source):
+    """A source whose units are not input files: it does each unit's work itself.
+
+    MinHash stage 2 works per bucket (``bucket_003``), stage 3 and the exact/sentence find
+    stages once over everything (``clusters``), ``ShardMerge`` once (``all``). Through the
+    runner a unit is handled like a file (split across tasks, one marker each, skipped when
+    done); ``process`` runs the unit and yields no document. A unit must write its outputs
+    under temporary names and rename them at its end, so a killed unit leaves nothing visible.
+    """
+
+    abstract = True
+    kind = "unit"
+
+    def run_unit(self, unit: str, ctx: TaskContext) -> None:
+        """Does one unit's work, committing its outputs atomically at the end."""
+        raise NotImplementedError
+
+    def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
+        assert ctx.input_path is not None, "a unit step runs once per unit"
+        t0 = time.perf_counter()
+        self.run_unit(ctx.input_path, ctx)
+        dt = time.perf_counter() - t0
+        self.stats.time_s += dt
+        self.stats.add("units")
+        ctx.log.info("%s: unit %s done in %.2fs", self.name, ctx.input_path, dt)
+        return iter(())
+
+
 class Filter(BatchStep):
     """Base of filters: decide keep or drop per document, with a reason.
 
@@ -183,22 +307,23 @@ class Filter(BatchStep):
     drop it. Drops are counted as ``dropped_<reason>``; if ``exclusion_writer`` is given (a
     writer step config, e.g. ``{type: JsonlWriter, output_folder: removed/url}``), dropped
     documents are written there with ``metadata["filter_reason"]`` (FineWeb's ``removed/``).
+    The pipeline spec builds that writer and passes it built.
     """
 
     abstract = True
 
     kind = "filter"
+    nested_steps: ClassVar[dict[str, str]] = {"exclusion_writer": "writer"}
 
-    def __init__(self, exclusion_writer: dict[str, Any] | None = None) -> None:
+    def __init__(self, exclusion_writer: WriterConfig | None = None) -> None:
         super().__init__()
-        self.exclusion_writer: Writer | None = None
-        if exclusion_writer is not None:
-            from fineweb_kit.config import build_nested_step
-
-            step = build_nested_step(exclusion_writer, "exclusion_writer")
-            if not isinstance(step, Writer):
-                raise ConfigError(f"exclusion_writer: {step.name} is not a writer")
-            self.exclusion_writer = step
+        if exclusion_writer is not None and not isinstance(exclusion_writer, Writer):
+            raise ParamError(
+                "exclusion_writer",
+                "expected a built writer step; build this step with "
+                f"fineweb_kit.pipeline.build_step, got {exclusion_writer!r}",
+            )
+        self.exclusion_writer: Writer | None = exclusion_writer
 
     def filter_batch(self, batch: Batch) -> list[str | None]:
         raise NotImplementedError
@@ -245,13 +370,14 @@ class Writer(PipelineStep):
 
     def __init__(self, output_folder: str) -> None:
         super().__init__()
-        from fineweb_kit.steps.params import ParamError
-
-        if not isinstance(output_folder, str) or not output_folder:
-            raise ParamError("output_folder", f"expected a folder path, got {output_folder!r}")
         self.output_folder = output_folder
         self._final: Path | None = None
         self._tmp: Path | None = None
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        check_name("output_folder", params["output_folder"], "a folder path")
 
     def part_path(self, ctx: TaskContext) -> Path:
         assert ctx.part_name is not None
@@ -297,10 +423,4 @@ class Writer(PipelineStep):
         raise NotImplementedError
 
 
-def registry() -> dict[str, type[PipelineStep]]:
-    """All step classes by YAML ``type:`` name (imports every module under ``steps``)."""
-    import fineweb_kit.steps as pkg
-
-    for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}."):
-        importlib.import_module(info.name)
-    return dict(_REGISTRY)
+PipelineStep.__init__ = _checked(PipelineStep.__init__)  # type: ignore[method-assign]

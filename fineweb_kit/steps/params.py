@@ -1,44 +1,51 @@
-"""Checks that step constructors use on their keyword arguments.
-
-A step raises :class:`ParamError` naming the argument; the config loader turns it into a
-``ConfigError`` with the file and YAML path (``pipelines/x.yaml: stages[0].steps[3].threshold:
-...``), so users see where to fix it.
-"""
+"""What step constructors use on their keyword arguments: the checks (from
+:mod:`fineweb_kit.params`) and the annotation of a parameter that is itself a step."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
-from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.params import (
+    Check,
+    ParamError,
+    at_least,
+    check_choice,
+    check_globs,
+    check_name,
+    check_positive_int,
+    check_range,
+    in_range,
+    optional,
+)
+
+__all__ = [
+    "Check",
+    "ParamError",
+    "StepConfig",
+    "WriterConfig",
+    "at_least",
+    "check_choice",
+    "check_globs",
+    "check_name",
+    "check_positive_int",
+    "check_range",
+    "in_range",
+    "optional",
+]
 
 
-class ParamError(ConfigError):
-    """A step argument is invalid. ``key`` is the argument's name."""
+class StepConfig(dict):  # type: ignore[type-arg]
+    """Annotation of a parameter that is itself a step, given as ``{type: Name, ...}``.
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"{key}: {message}")
-        self.key = key
-        self.detail = message
+    The pipeline spec validates it like any step (its errors name ``...steps[j].<param>.key``)
+    and builds it before the step holding it, which so receives the built step object.
+    ``kind`` names the base class the nested step must have (``"step"``: any).
+    """
 
-
-def check_range(key: str, value: Any, lo: float, hi: float) -> float:
-    """Returns ``value`` as float if it is a number in ``[lo, hi]``, else raises ParamError."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParamError(key, f"expected a number in [{lo:g}, {hi:g}], got {value!r}")
-    if not lo <= value <= hi:
-        raise ParamError(key, f"expected a number in [{lo:g}, {hi:g}], got {value!r}")
-    return float(value)
+    kind: ClassVar[str] = "step"
 
 
-def check_positive_int(key: str, value: Any, minimum: int = 1) -> int:
-    """Returns ``value`` if it is an int >= ``minimum``, else raises ParamError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParamError(key, f"expected an integer >= {minimum}, got {value!r}")
-    return value
+class WriterConfig(StepConfig):
+    """A nested step that must be a writer (e.g. a filter's ``exclusion_writer``)."""
 
-
-def check_choice(key: str, value: Any, choices: tuple[str, ...] | list[str]) -> str:
-    """Returns ``value`` if it is one of ``choices``, else raises ParamError."""
-    if value not in choices:
-        raise ParamError(key, f"expected one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
+    kind = "writer"

@@ -148,3 +148,39 @@ def train_bpe(
     if cb is not None:
         print(file=sys.stderr)
     return Tokenizer(core, name=f"bpe-{vocab_size}")
+
+
+class BpeTrainer:
+    """Training fed batch by batch (the ``TrainTokenizer`` pipeline step): ``count`` each batch
+    of texts as it arrives (pre-tokenised and counted in Rust, GIL released; memory grows with
+    the distinct pre-tokens, not the corpus), then ``finish`` runs the merges. Same merges as
+    :func:`train_bpe` on the same texts.
+
+    A bad ``pattern`` or a ``vocab_size`` below 256 + specials raises ``ValueError`` here.
+    """
+
+    def __init__(
+        self, pattern: str, vocab_size: int, special_tokens: Iterable[str] = (ENDOFTEXT,)
+    ) -> None:
+        self.special_tokens = list(special_tokens)
+        self.vocab_size = vocab_size
+        self._core: _core.BpeTrainer | None = _core.BpeTrainer(
+            pattern, vocab_size, len(self.special_tokens)
+        )
+
+    def count(self, texts: list[str], num_threads: int | None = None) -> None:
+        """Counts the pre-tokens of ``texts``."""
+        assert self._core is not None, "count() after finish()"
+        self._core.count(texts, num_threads)
+
+    @property
+    def distinct_pieces(self) -> int:
+        """How many distinct pre-tokens were counted so far."""
+        assert self._core is not None
+        return self._core.distinct_pieces
+
+    def finish(self, num_threads: int | None = None) -> Tokenizer:
+        """Runs the merges; the trainer cannot be used afterwards."""
+        assert self._core is not None, "finish() called twice"
+        core, self._core = self._core, None
+        return Tokenizer(core.finish(self.special_tokens, num_threads))

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from fineweb_kit import _core
-from fineweb_kit.steps.dedup.minhash_config import MinhashSettings
+from fineweb_kit.dedup.minhash import MinhashSettings
 from tests.dedup.corpus import build_corpus, write_files
 from tests.dedup.pipeline import run_minhash
 

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from fineweb_kit.steps.dedup.minhash_config import MinhashSettings
+from fineweb_kit.dedup.minhash import MinhashSettings
 from tests.dedup.corpus import real_docs
 
 N_WORDS = 300

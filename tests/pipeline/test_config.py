@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fineweb_kit.config import load_pipeline
 from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.pipeline import load_pipeline
 from tests.pipeline.helpers import cli, write_pipeline
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from fineweb_kit.classifiers.cache import cached
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import ConfigError, FormatError
-from fineweb_kit.steps.base import BatchStep, TaskContext
+from fineweb_kit.steps.base import BatchStep, Params, TaskContext
 from fineweb_kit.steps.classifiers.fasttext_scorer import check_model_param, resolve_model_path
 from fineweb_kit.steps.params import ParamError, check_positive_int
 
@@ -48,10 +48,20 @@ class EmbeddingScorer(BatchStep):
         batch_size: int = 32,
     ) -> None:
         super().__init__()
+        self.head_path, self.model_path, self.key = head, model, key
+        self.device = device
+        self.batch_size = batch_size
+        self.embedder: Any = None
+        self.head: Any = None
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
         from fineweb_kit.classifiers.embedding import DEVICES, check_model_dir
         from fineweb_kit.classifiers.head import KIND
         from fineweb_kit.classifiers.manifest import read_manifest
 
+        head, model, device = params["head"], params["model"], params["device"]
         manifest: dict[str, Any] = {}
 
         def check(path: str) -> None:
@@ -70,11 +80,7 @@ class EmbeddingScorer(BatchStep):
                 raise ParamError("model", str(e)) from None
         if device not in DEVICES:
             raise ParamError("device", f"expected one of {DEVICES}, got {device!r}")
-        self.head_path, self.model_path, self.key = head, model, key
-        self.device = device
-        self.batch_size = check_positive_int("batch_size", batch_size)
-        self.embedder: Any = None
-        self.head: Any = None
+        check_positive_int("batch_size", params["batch_size"])
 
     def setup(self, ctx: TaskContext) -> None:
         from fineweb_kit.classifiers.embedding import Embedder

@@ -31,15 +31,15 @@ from fineweb_kit.classifiers.cache import cached
 from fineweb_kit.classifiers.fasttext_model import KIND, FastTextClassifier, check_fasttext_file
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import FormatError
-from fineweb_kit.steps.base import BatchStep, TaskContext
+from fineweb_kit.steps.base import BatchStep, Params, TaskContext
 from fineweb_kit.steps.classifiers.bins import score_bin
-from fineweb_kit.steps.params import ParamError
+from fineweb_kit.steps.params import ParamError, check_name
 
 BIN_WIDTH = 0.05
 
 
 def check_model_param(key: str, path: str, check) -> None:
-    """Runs a model-file check at build time (paths under ``{output}`` exist only later)."""
+    """Runs a model-file check at validation (paths under ``{output}`` exist only later)."""
     if not isinstance(path, str) or not path:
         raise ParamError(key, f"expected a model path, got {path!r}")
     if "{output}" in path:
@@ -66,18 +66,21 @@ class FastTextScorer(BatchStep):
         self, model: str, key: str = "fasttext_score", positive_label: str | None = None
     ) -> None:
         super().__init__()
+        self.model_path = model
+        self.key = key
+        self.positive_label = positive_label
+        self.clf: FastTextClassifier | None = None
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
 
         def check(path: str) -> None:
             check_fasttext_file(path)
             mf.read_manifest(path, KIND, required=False)
 
-        check_model_param("model", model, check)
-        if not isinstance(key, str) or not key:
-            raise ParamError("key", f"expected a metadata field name, got {key!r}")
-        self.model_path = model
-        self.key = key
-        self.positive_label = positive_label
-        self.clf: FastTextClassifier | None = None
+        check_model_param("model", params["model"], check)
+        check_name("key", params["key"])
 
     def setup(self, ctx: TaskContext) -> None:
         resolved = resolve_model_path(self.model_path, ctx)

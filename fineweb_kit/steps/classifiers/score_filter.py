@@ -17,12 +17,11 @@ Dropped documents are counted as ``dropped_score_below`` / ``dropped_score_above
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from fineweb_kit.document import Batch, Document
 from fineweb_kit.exceptions import InputError
-from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError, check_choice
+from fineweb_kit.steps.base import Filter, Params
+from fineweb_kit.steps.params import ParamError, WriterConfig, check_choice, check_name
 
 
 def read_score(doc: Document, key: str) -> float:
@@ -47,15 +46,20 @@ class ScoreFilter(Filter):
         key: str,
         threshold: float,
         keep: str = "above",
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
-        if not isinstance(key, str) or not key:
-            raise ParamError("key", f"expected a metadata field name, got {key!r}")
+        self.key, self.threshold = key, float(threshold)
+        self.keep = keep
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        check_name("key", params["key"])
+        threshold = params["threshold"]
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
             raise ParamError("threshold", f"expected a number, got {threshold!r}")
-        self.key, self.threshold = key, float(threshold)
-        self.keep = check_choice("keep", keep, ("above", "below"))
+        check_choice("keep", params["keep"], ("above", "below"))
 
     def filter_batch(self, batch: Batch) -> list[str | None]:
         above = self.keep == "above"

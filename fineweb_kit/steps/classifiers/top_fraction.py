@@ -39,11 +39,10 @@ import numpy as np
 
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import InputError
-from fineweb_kit.executors.state import RunFolder
 from fineweb_kit.io.files import open_text
-from fineweb_kit.steps.base import Filter, TaskContext
+from fineweb_kit.steps.base import Filter, Params, TaskContext
 from fineweb_kit.steps.classifiers.score_filter import read_score
-from fineweb_kit.steps.params import ParamError, check_range
+from fineweb_kit.steps.params import WriterConfig, check_name, check_range
 
 
 def keep_count(fraction: float, n: int) -> int:
@@ -123,23 +122,30 @@ class TopFractionFilter(Filter):
     abstract = False
 
     def __init__(
-        self, fraction: float, key: str, exclusion_writer: dict[str, Any] | None = None
+        self, fraction: float, key: str, exclusion_writer: WriterConfig | None = None
     ) -> None:
         super().__init__(exclusion_writer)
-        self.fraction = check_range("fraction", fraction, 0.0, 1.0)
-        if not isinstance(key, str) or not key:
-            raise ParamError("key", f"expected a metadata field name, got {key!r}")
+        self.fraction = float(fraction)
         self.key = key
         self.cut: dict[str, Any] = {}
         self._files: list[str] = []
         self._file = -1
         self._pos = 0
 
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        check_range("fraction", params["fraction"], 0.0, 1.0)
+        check_name("key", params["key"])
+
     def setup(self, ctx: TaskContext) -> None:
         super().setup(ctx)
-        folder = RunFolder(ctx.output_root)
-        self._files = folder.stage_inputs(ctx.stage, lambda: _no_inputs(ctx.stage))
-        cache = folder.stage_dir(ctx.stage) / "top_fraction.json"
+        if not ctx.inputs or ctx.state_dir is None:
+            raise InputError(
+                f"stage {ctx.stage}: its input list was not recorded before TopFractionFilter ran"
+            )
+        self._files = ctx.inputs
+        cache = ctx.state_dir / "top_fraction.json"
         self.cut = self._cached_cut(cache) or compute_cut(self._files, self.key, self.fraction)
         if not cache.is_file():
             _write_shared(cache, self.cut)
@@ -191,10 +197,6 @@ class TopFractionFilter(Filter):
                 f"counted {expected}: it must directly follow the reader, without limit"
             )
         super().close_file(ctx, ok)
-
-
-def _no_inputs(stage: str) -> list[str]:
-    raise InputError(f"stage {stage}: its input list was not recorded before TopFractionFilter ran")
 
 
 def _write_shared(path: Path, data: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Exact dedup: keep the first of documents whose normalised text is identical.
 
-Three stages, like MinHash (see :mod:`fineweb_kit.steps.dedup.keyed` for the folder layout):
+Three stages, like MinHash (see :mod:`fineweb_kit.dedup.keys` for the folder layout):
 
 1. ``ExactDedupSignature``: per input file, the 128-bit xxh3 of each document's normalised
    text (datatrove's ``simplify_text``: lowercase, numbers to 0, punctuation to spaces,
@@ -19,15 +19,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fineweb_kit.dedup.keys import check_key_folder, key_fingerprint
+from fineweb_kit.dedup.records import ORIGINAL
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.dedup.keyed import (
-    ORIGINAL,
-    KeyFind,
-    KeySignature,
-    check_key_folder,
-    key_fingerprint,
-)
+from fineweb_kit.steps.dedup.keyed import KeyFind, KeySignature
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
+from fineweb_kit.steps.params import WriterConfig
 
 REASON = "exact_duplicate"
 
@@ -62,7 +59,7 @@ class ExactDedupFilter(VerifiedFilter):
         self,
         folder: str = "exact_dedup",
         annotate: bool = False,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(folder, exclusion_writer)
         self.annotate = annotate

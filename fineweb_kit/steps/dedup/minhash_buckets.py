@@ -12,18 +12,17 @@ its name; pairs are written to a temporary name and renamed when the bucket is d
 
 from __future__ import annotations
 
-import json
-import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fineweb_kit.steps.base import TaskContext
-from fineweb_kit.steps.dedup.minhash_config import MinhashSettings, check_config
-from fineweb_kit.steps.dedup.sink_step import budget_bytes
-from fineweb_kit.steps.dedup.units import UnitStep
+from fineweb_kit.dedup.minhash import MinhashSettings, find_pairs
+from fineweb_kit.dedup.records import budget_bytes
+from fineweb_kit.steps.base import TaskContext, UnitStep
+from fineweb_kit.steps.dedup.sink_step import DedupParams
 
 
-class MinhashBuckets(UnitStep):
+class MinhashBuckets(DedupParams, UnitStep):
     """MinHash stage 2: per bucket, external merge of signatures into duplicate pairs."""
 
     abstract = False
@@ -39,25 +38,12 @@ class MinhashBuckets(UnitStep):
         self.settings = MinhashSettings.from_config(config)
         self.budget = budget_bytes(memory_budget_mb)
 
-    def list_units(self, output_root: Path) -> list[str]:
-        return [f"bucket_{b:03d}" for b in range(self.settings.num_buckets)]
+    @classmethod
+    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
+        settings = MinhashSettings.from_config(params.get("config"))
+        return [f"bucket_{b:03d}" for b in range(settings.num_buckets)]
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
-        from fineweb_kit import _core
-
-        root = ctx.resolve(self.folder)
-        fingerprint = self.settings.core().fingerprint
-        check_config(root, fingerprint)
-        runs = sorted(str(p) for p in (root / "signatures" / unit).glob("*.sig"))
-        out = root / "pairs" / f"{unit}.pairs"
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp_dir = root / "tmp" / unit
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        meta = json.dumps({"bucket": unit})
-        counts = _core.minhash_find_pairs(
-            runs, tmp, fingerprint, self.settings.hashes_per_bucket, self.budget, tmp_dir, meta
-        )
-        tmp.replace(out)
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        counts = find_pairs(ctx.resolve(self.folder), unit, self.settings, self.budget)
         for key, value in counts.items():
             self.stats.add(f"minhash_{key}", value)

@@ -18,19 +18,16 @@ kept document id, cluster number, cluster size), then ``clusters/summary.json`` 
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from fineweb_kit.exceptions import InputError
-from fineweb_kit.io.files import atomic_write
-from fineweb_kit.steps.base import TaskContext
-from fineweb_kit.steps.dedup.minhash_config import MinhashSettings, check_config
-from fineweb_kit.steps.dedup.units import UnitStep
-from fineweb_kit.steps.params import check_choice
+from fineweb_kit.dedup.minhash import MinhashSettings, cluster
+from fineweb_kit.steps.base import TaskContext, UnitStep
+from fineweb_kit.steps.dedup.sink_step import DedupParams
 
 
-class MinhashCluster(UnitStep):
+class MinhashCluster(DedupParams, UnitStep):
     """MinHash stage 3: union-find over all duplicate pairs."""
 
     abstract = False
@@ -44,28 +41,13 @@ class MinhashCluster(UnitStep):
         super().__init__()
         self.folder = folder
         self.settings = MinhashSettings.from_config(config)
-        self.keep = check_choice("keep", keep, ("datatrove", "first"))
+        self.keep = keep
 
-    def list_units(self, output_root: Path) -> list[str]:
+    @classmethod
+    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
         return ["clusters"]
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
-        from fineweb_kit import _core
-
-        root = ctx.resolve(self.folder)
-        fingerprint = self.settings.core().fingerprint
-        check_config(root, fingerprint)
-        pairs = [root / "pairs" / f"bucket_{b:03d}.pairs" for b in range(self.settings.num_buckets)]
-        missing = [str(p) for p in pairs if not p.is_file()]
-        if missing:
-            raise InputError(f"missing pair files (run MinhashBuckets first): {missing[:3]}")
-        out = root / "clusters"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").unlink(missing_ok=True)
-        for stale in out.glob("*.clusters"):
-            stale.unlink()
-        counts = _core.minhash_cluster([str(p) for p in pairs], out, fingerprint, self.keep)
+        counts = cluster(ctx.resolve(self.folder), self.settings, self.keep)
         for key, value in counts.items():
             self.stats.add(f"minhash_{key}", value)
-        with atomic_write(out / "summary.json") as f:
-            json.dump({"fingerprint": f"{fingerprint:016x}", **counts}, f, indent=2)

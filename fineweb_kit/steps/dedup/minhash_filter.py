@@ -15,9 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fineweb_kit.dedup.minhash import MinhashSettings, check_config
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.dedup.minhash_config import MinhashSettings, check_config
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
+from fineweb_kit.steps.params import WriterConfig
 
 REASON = "minhash_duplicate"
 
@@ -34,7 +35,7 @@ class MinhashFilter(VerifiedFilter):
         folder: str = "minhash",
         config: dict[str, Any] | None = None,
         annotate: bool = False,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(folder, exclusion_writer)
         self.settings = MinhashSettings.from_config(config)

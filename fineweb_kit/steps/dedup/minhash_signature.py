@@ -3,7 +3,7 @@
 Per document: datatrove's ``simplify_text`` (lowercase, numbers to 0, punctuation to spaces,
 whitespace collapsed, diacritics removed), the spaCy-compatible word tokeniser of the Rust text
 analysis, word ``n_grams`` (shingles), then ``num_buckets x hashes_per_bucket`` MinHash values
-(see :mod:`fineweb_kit.steps.dedup.minhash_config` for the defaults and their source). The
+(see :mod:`fineweb_kit.dedup.minhash` for the defaults and their source). The
 bucket records of each input file are written sorted, so stage 2 only merges.
 
 Documents are identified by (input file index in this stage's fixed input list, position in
@@ -21,12 +21,12 @@ here).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from fineweb_kit.dedup.minhash import MinhashSettings, open_signature_sink, record_config
+from fineweb_kit.dedup.records import budget_bytes, file_index
 from fineweb_kit.steps.base import TaskContext
-from fineweb_kit.steps.dedup.minhash_config import MinhashSettings, file_index, record_config
-from fineweb_kit.steps.dedup.sink_step import SinkStep, budget_bytes
+from fineweb_kit.steps.dedup.sink_step import SinkStep
 
 
 class MinhashSignature(SinkStep):
@@ -55,13 +55,12 @@ class MinhashSignature(SinkStep):
         record_config(ctx.resolve(self.folder), self.settings, self._params.fingerprint)
 
     def open_sink(self, ctx: TaskContext) -> Any:
-        from fineweb_kit import _core
-
-        return _core.SignatureSink(
+        assert ctx.part_name is not None
+        return open_signature_sink(
             self._params,
-            ctx.resolve(self.folder) / "signatures",
+            ctx.resolve(self.folder),
             ctx.part_name,
             file_index(ctx.part_name),
-            os.path.realpath(ctx.input_path or ""),
+            ctx.input_path or "",
             self.budget,
         )

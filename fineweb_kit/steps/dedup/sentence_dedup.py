@@ -3,7 +3,7 @@ documents left too short.
 
 C4 (Raffel et al. 2020, section 2.2): "we discarded all but one of any three-sentence span
 occurring more than once in the data set". Three stages (folder layout in
-:mod:`fineweb_kit.steps.dedup.keyed`):
+:mod:`fineweb_kit.dedup.keys`):
 
 1. ``SentenceDedupSignature``: sentences as datatrove/spaCy's sentencizer splits them; each
    window of ``n_sentences`` (default 3, C4) consecutive sentences is keyed by the 128-bit
@@ -26,16 +26,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from fineweb_kit.dedup.keys import check_key_folder, key_fingerprint, remove_sentences
+from fineweb_kit.dedup.records import ORIGINAL
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.dedup.keyed import (
-    ORIGINAL,
-    KeyFind,
-    KeySignature,
-    check_key_folder,
-    key_fingerprint,
-)
+from fineweb_kit.steps.dedup.keyed import KeyFind, KeySignature
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
-from fineweb_kit.steps.params import check_positive_int
+from fineweb_kit.steps.params import WriterConfig
 
 REASON = "sentence_dedup_too_short"
 
@@ -75,11 +71,11 @@ class SentenceDedupFilter(VerifiedFilter):
         folder: str = "sentence_dedup",
         n_sentences: int = 3,
         min_doc_words: int = 50,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(folder, exclusion_writer)
-        self.n_sentences = check_positive_int("n_sentences", n_sentences)
-        self.min_doc_words = check_positive_int("min_doc_words", min_doc_words, 0)
+        self.n_sentences = n_sentences
+        self.min_doc_words = min_doc_words
         self._spans: dict[int, list[int]] = {}
 
     def fingerprint(self) -> int:
@@ -96,14 +92,12 @@ class SentenceDedupFilter(VerifiedFilter):
         self._spans = dict(spans)
 
     def filter_batch(self, batch: Batch) -> list[str | None]:
-        from fineweb_kit import _core
-
         todo = []
         for doc in batch:
             starts = self._spans.get(self.next_index(doc.text))
             if starts:
                 todo.append((doc, starts))
-        edited = _core.dedup_remove_sentences([(d.text, s) for d, s in todo], self.n_sentences)
+        edited = remove_sentences([(d.text, s) for d, s in todo], self.n_sentences)
         too_short: set[int] = set()
         for (doc, _), (text, removed) in zip(todo, edited, strict=True):
             self.stats.add("documents_edited")

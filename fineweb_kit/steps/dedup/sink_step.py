@@ -1,6 +1,7 @@
-"""SinkStep: the shape of every dedup "signature" stage.
+"""SinkStep: the shape of every dedup "signature" stage, and the checks of dedup parameters.
 
-Per input file, a Rust sink (``_core.SignatureSink``, ``_core.KeySink``) is opened, fed every
+Per input file, a sink of the dedup library (:func:`fineweb_kit.dedup.minhash.
+open_signature_sink`, :func:`fineweb_kit.dedup.keys.open_key_sink`) is opened, fed every
 batch's texts (GIL released inside), then committed (its files renamed into place) or aborted
 with the file. Its counts become ``<stat_prefix>_<name>`` counters.
 """
@@ -11,17 +12,34 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
+from fineweb_kit.dedup.minhash import KEEP, MinhashSettings
+from fineweb_kit.dedup.records import budget_bytes
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.base import PipelineStep, TaskContext
-from fineweb_kit.steps.params import check_range
+from fineweb_kit.steps.base import Params, PipelineStep, TaskContext
+from fineweb_kit.steps.params import check_choice, check_positive_int
 
 
-def budget_bytes(memory_budget_mb: float) -> int:
-    """``memory_budget_mb`` checked (0.01 MiB .. 1 TiB) and converted to bytes."""
-    return int(check_range("memory_budget_mb", memory_budget_mb, 0.01, 1e6) * (1 << 20))
+class DedupParams:
+    """Mixin of the dedup steps: checks whichever of their shared parameters a step has."""
+
+    kind: ClassVar[str] = "dedup"
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)  # type: ignore[misc]
+        if "config" in params:
+            MinhashSettings.from_config(params["config"])
+        if "memory_budget_mb" in params:
+            budget_bytes(params["memory_budget_mb"])
+        if "n_sentences" in params:
+            check_positive_int("n_sentences", params["n_sentences"])
+        if "min_doc_words" in params:
+            check_positive_int("min_doc_words", params["min_doc_words"], 0)
+        if "keep" in params:
+            check_choice("keep", params["keep"], KEEP)
 
 
-class SinkStep(PipelineStep):
+class SinkStep(DedupParams, PipelineStep):
     """Base of steps that stream each input file's texts into a Rust sink."""
 
     abstract = True

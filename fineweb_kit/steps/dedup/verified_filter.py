@@ -15,13 +15,17 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xxhash
 
+from fineweb_kit.dedup.records import read_records
 from fineweb_kit.exceptions import ConfigError, InputError
 from fineweb_kit.steps.base import Filter, TaskContext
+from fineweb_kit.steps.dedup.sink_step import DedupParams
+from fineweb_kit.steps.params import WriterConfig
 
 
-class VerifiedFilter(Filter):
+class VerifiedFilter(DedupParams, Filter):
     """A filter over per-file dedup results, checked against the first stage's records."""
 
     abstract = True
@@ -29,7 +33,7 @@ class VerifiedFilter(Filter):
     first_stage = "the first dedup stage"
     records_suffix = ".dups"
 
-    def __init__(self, folder: str, exclusion_writer: dict[str, Any] | None = None) -> None:
+    def __init__(self, folder: str, exclusion_writer: WriterConfig | None = None) -> None:
         super().__init__(exclusion_writer)
         self.folder = folder
         self._fingerprint = 0
@@ -62,10 +66,6 @@ class VerifiedFilter(Filter):
             raise ConfigError(f"{root}: the find stage has not finished; run it before the filter")
 
     def open_file(self, ctx: TaskContext) -> None:
-        import numpy as np
-
-        from fineweb_kit import _core
-
         super().open_file(ctx)
         root = ctx.resolve(self.folder)
         docs = root / "signatures" / "docs" / f"{ctx.part_name}.docs"
@@ -75,7 +75,7 @@ class VerifiedFilter(Filter):
                 f"{self._input}: not seen by {self.first_stage} ({docs} missing); the filter "
                 "must read the same input files as that stage"
             )
-        meta, hashes = _core.read_records(str(docs), "docs", self._fingerprint, 1)
+        meta, hashes = read_records(str(docs), "docs", self._fingerprint, 1)
         info = json.loads(meta)
         if info["input"] != os.path.realpath(self._input):
             raise InputError(
@@ -88,7 +88,7 @@ class VerifiedFilter(Filter):
         path = self.results_dir(root) / f"{self._file_id:06d}{self.records_suffix}"
         records = np.zeros((0, 4), dtype=np.uint64)
         if path.is_file():
-            _, records = _core.read_records(str(path), "clusters", self._fingerprint, 4)
+            _, records = read_records(str(path), "clusters", self._fingerprint, 4)
         self.load_records(records)
 
     def next_index(self, text: str) -> int:

@@ -15,7 +15,7 @@ import logging
 
 from fineweb_kit.document import Batch, Document
 from fineweb_kit.exceptions import StepTimeout
-from fineweb_kit.steps.base import BatchStep, TaskContext
+from fineweb_kit.steps.base import BatchStep, Params, TaskContext
 from fineweb_kit.steps.extractors.timeout import call_with_timeout
 from fineweb_kit.steps.params import ParamError, check_positive_int
 
@@ -31,11 +31,17 @@ class Extractor(BatchStep):
 
     def __init__(self, timeout: float = 1.0, max_html_chars: int = 10_000_000) -> None:
         super().__init__()
+        self.timeout = float(timeout)
+        self.max_html_chars = max_html_chars
+        self._warned = False
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        timeout = params["timeout"]
         if isinstance(timeout, bool) or not isinstance(timeout, int | float):
             raise ParamError("timeout", f"expected seconds as a number, got {timeout!r}")
-        self.timeout = float(timeout)
-        self.max_html_chars = check_positive_int("max_html_chars", max_html_chars)
-        self._warned = False
+        check_positive_int("max_html_chars", params["max_html_chars"])
 
     def extract(self, html: str) -> str:
         """The main-content text of one page ('' if none)."""

@@ -32,11 +32,11 @@ disables.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError
+from fineweb_kit.steps.params import Check, ParamError, WriterConfig
 from fineweb_kit.text import c4_line_filter
 
 LINE_STATS = (
@@ -59,6 +59,12 @@ def _limit(key: str, value: int) -> int:
 class C4QualityFilter(Filter):
     """C4's line rules: removes bad lines; drops lorem ipsum, ``{`` and too few sentences."""
 
+    param_checks: ClassVar[dict[str, Check]] = {
+        "min_num_sentences": _limit,
+        "min_words_per_line": _limit,
+        "max_word_length": _limit,
+    }
+
     def __init__(
         self,
         split_paragraph: bool = True,
@@ -71,7 +77,7 @@ class C4QualityFilter(Filter):
         filter_javascript: bool = True,
         filter_curly_bracket: bool = True,
         filter_policy: bool = True,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
         flags = {

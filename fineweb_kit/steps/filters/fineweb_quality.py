@@ -26,11 +26,11 @@ are English words (spaCy's blank English tokeniser, re-implemented in Rust); dat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError, check_positive_int, check_range
+from fineweb_kit.steps.base import Filter, Params
+from fineweb_kit.steps.params import Check, ParamError, WriterConfig, at_least, in_range
 from fineweb_kit.text import AnalysisConfig, analyse_batch, first_failure, safe_ratio
 
 
@@ -46,31 +46,42 @@ class FineWebQualityFilter(Filter):
         short_line_length: int = 30,
         char_duplicates_ratio: float = 0.01,
         new_line_ratio: float = 0.3,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
-        self.line_punct_thr = check_range("line_punct_thr", line_punct_thr, 0, 1)
-        if not isinstance(line_punct_exclude_zero, bool):
+        self.line_punct_thr = float(line_punct_thr)
+        self.line_punct_exclude_zero = line_punct_exclude_zero
+        self.short_line_thr = float(short_line_thr)
+        self.char_duplicates_ratio = float(char_duplicates_ratio)
+        self.new_line_ratio = float(new_line_ratio)
+        self.config = AnalysisConfig(
+            line_stop_chars=None if stop_chars is None else tuple(stop_chars),
+            short_line_length=short_line_length,
+        )
+
+    param_checks: ClassVar[dict[str, Check]] = {
+        "line_punct_thr": in_range(0, 1),
+        "short_line_thr": in_range(0, 1),
+        "char_duplicates_ratio": in_range(0, 1),
+        "new_line_ratio": in_range(0, float("inf")),
+        "short_line_length": at_least(0),
+    }
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        if not isinstance(params["line_punct_exclude_zero"], bool):
             raise ParamError(
                 "line_punct_exclude_zero",
-                f"expected true or false, got {line_punct_exclude_zero!r}",
+                f"expected true or false, got {params['line_punct_exclude_zero']!r}",
             )
-        self.line_punct_exclude_zero = line_punct_exclude_zero
-        self.short_line_thr = check_range("short_line_thr", short_line_thr, 0, 1)
-        self.char_duplicates_ratio = check_range(
-            "char_duplicates_ratio", char_duplicates_ratio, 0, 1
-        )
-        self.new_line_ratio = check_range("new_line_ratio", new_line_ratio, 0, float("inf"))
+        stop_chars = params["stop_chars"]
         if stop_chars is not None and (
             not stop_chars or not all(isinstance(s, str) and s for s in stop_chars)
         ):
             raise ParamError(
                 "stop_chars", f"expected a list of non-empty strings, got {stop_chars!r}"
             )
-        self.config = AnalysisConfig(
-            line_stop_chars=None if stop_chars is None else tuple(stop_chars),
-            short_line_length=check_positive_int("short_line_length", short_line_length, 0),
-        )
 
     def filter_batch(self, batch: Batch) -> list[str | None]:
         c = analyse_batch(batch, self.config)

@@ -31,13 +31,13 @@ zero (a document with no words or no lines when ``min_doc_words`` is disabled), 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError
+from fineweb_kit.steps.params import Check, ParamError, WriterConfig
 from fineweb_kit.text import (
     GOPHER_STOP_WORDS,
     AnalysisConfig,
@@ -58,6 +58,21 @@ def _non_negative(key: str, value: float | None) -> float | None:
 class GopherQualityFilter(Filter):
     """Drops documents failing Gopher's quality rules (word counts, symbols, stop words)."""
 
+    param_checks: ClassVar[dict[str, Check]] = {
+        key: _non_negative
+        for key in (
+            "min_doc_words",
+            "max_doc_words",
+            "min_avg_word_length",
+            "max_avg_word_length",
+            "max_symbol_word_ratio",
+            "max_bullet_lines_ratio",
+            "max_ellipsis_lines_ratio",
+            "max_non_alpha_words_ratio",
+            "min_stop_words",
+        )
+    }
+
     def __init__(
         self,
         min_doc_words: int | None = 50,
@@ -70,7 +85,7 @@ class GopherQualityFilter(Filter):
         max_non_alpha_words_ratio: float | None = 0.8,
         min_stop_words: int | None = 2,
         stop_words: list[str] | None = None,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
         self.min_doc_words = _non_negative("min_doc_words", min_doc_words)

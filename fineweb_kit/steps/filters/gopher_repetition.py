@@ -26,13 +26,13 @@ tokenisation is offered (datatrove's ``language`` parameter is not).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter
-from fineweb_kit.steps.params import ParamError, check_range
+from fineweb_kit.steps.params import Check, ParamError, WriterConfig, check_range
 from fineweb_kit.text import AnalysisConfig, analyse_batch, first_failure, safe_ratio
 
 TOP_N_GRAMS = ((2, 0.2), (3, 0.18), (4, 0.16))
@@ -61,6 +61,15 @@ def _optional_fraction(key: str, value: float | None) -> float | None:
 class GopherRepetitionFilter(Filter):
     """Drops documents with repeated lines, paragraphs or n-grams (Gopher table A1)."""
 
+    param_checks: ClassVar[dict[str, Check]] = {
+        "dup_line_frac": _optional_fraction,
+        "dup_para_frac": _optional_fraction,
+        "dup_line_char_frac": _optional_fraction,
+        "dup_para_char_frac": _optional_fraction,
+        "top_n_grams": _ngram_pairs,
+        "dup_n_grams": _ngram_pairs,
+    }
+
     def __init__(
         self,
         dup_line_frac: float | None = 0.3,
@@ -69,7 +78,7 @@ class GopherRepetitionFilter(Filter):
         dup_para_char_frac: float | None = 0.2,
         top_n_grams: list[list[float]] = TOP_N_GRAMS,  # type: ignore[assignment]
         dup_n_grams: list[list[float]] = DUP_N_GRAMS,  # type: ignore[assignment]
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
         self.dup_line_frac = _optional_fraction("dup_line_frac", dup_line_frac)

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import ConfigError
-from fineweb_kit.steps.base import Filter, TaskContext
-from fineweb_kit.steps.params import ParamError, check_range
+from fineweb_kit.steps.base import Filter, Params, TaskContext
+from fineweb_kit.steps.params import Check, ParamError, WriterConfig, in_range
 
 _MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
@@ -74,22 +74,30 @@ class LanguageFilter(Filter):
         language_threshold: float = 0.65,
         model_path: str | None = None,
         label_only: bool = False,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer=exclusion_writer)
+        self.languages = list(languages) if languages is not None else None
+        self.language_threshold = float(language_threshold)
+        self.model_path = Path(model_path) if model_path else default_model_path()
+        self.label_only = label_only
+        self._k = 1 if self.language_threshold >= 0.5 else -1
+
+    param_checks: ClassVar[dict[str, Check]] = {"language_threshold": in_range(0.0, 1.0)}
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        languages = params["languages"]
         if languages is not None and (
             not languages or not all(isinstance(x, str) for x in languages)
         ):
             raise ParamError(
                 "languages", f"expected a list of language codes or null, got {languages!r}"
             )
-        self.languages = list(languages) if languages is not None else None
-        self.language_threshold = check_range("language_threshold", language_threshold, 0.0, 1.0)
-        self.model_path = Path(model_path) if model_path else default_model_path()
-        if not self.model_path.is_file():
-            raise ParamError("model_path", f"no fastText model at {self.model_path}")
-        self.label_only = label_only
-        self._k = 1 if self.language_threshold >= 0.5 else -1
+        model_path = Path(params["model_path"]) if params["model_path"] else default_model_path()
+        if not model_path.is_file():
+            raise ParamError("model_path", f"no fastText model at {model_path}")
 
     def setup(self, ctx: TaskContext) -> None:
         super().setup(ctx)

@@ -33,15 +33,15 @@ import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 import xxhash
 
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import ConfigError
-from fineweb_kit.steps.base import Filter, TaskContext
-from fineweb_kit.steps.params import check_positive_int
+from fineweb_kit.steps.base import Filter, Params, TaskContext
+from fineweb_kit.steps.params import Check, WriterConfig, at_least, check_positive_int
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "assets" / "url_filter"
 _WORD_SPLIT = re.compile(r"[^a-zA-Z0-9]+")
@@ -139,7 +139,7 @@ class URLFilter(Filter):
         extra_banned_subwords: list[str] | None = None,
         extra_soft_banned_words: list[str] | None = None,
         extra_domain_files: list[str] | None = None,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer=exclusion_writer)
         self.dir = Path(blocklist_dir) if blocklist_dir else DEFAULT_DIR
@@ -153,13 +153,17 @@ class URLFilter(Filter):
             "soft_banned_words": {normalize(w) for w in extra_soft_banned_words or []} - {""},
         }
         self.domain_files = [Path(p) for p in extra_domain_files or []]
-        self._check_files()
         self._loaded = False
 
-    def _check_files(self) -> None:
-        needed = [self.dir / n for n in ("domains", "urls", "banned_words.txt")]
-        missing = [p for p in needed if self.use_integrated_lists and not p.is_file()]
-        missing += [p for p in self.domain_files if not p.is_file()]
+    param_checks: ClassVar[dict[str, Check]] = {"soft_word_threshold": at_least(1)}
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        folder = Path(params["blocklist_dir"]) if params["blocklist_dir"] else DEFAULT_DIR
+        needed = [folder / n for n in ("domains", "urls", "banned_words.txt")]
+        missing = [p for p in needed if params["use_integrated_lists"] and not p.is_file()]
+        missing += [Path(p) for p in params["extra_domain_files"] or [] if not Path(p).is_file()]
         if missing:
             raise ConfigError(
                 f"URLFilter: missing {', '.join(map(str, missing))}; run `bash "

@@ -22,6 +22,7 @@ import ipaddress
 import itertools
 import re
 
+from fineweb_kit.steps.base import Params
 from fineweb_kit.steps.formatters.base import Formatter
 from fineweb_kit.steps.params import ParamError
 
@@ -66,10 +67,15 @@ class PIIFormatter(Formatter):
         self.only_public = only_remove_public_ips
         emails = tuple(email_replacement or EMAIL_REPLACEMENTS)
         ips = tuple(ip_replacement or IP_REPLACEMENTS)
-        if not all(isinstance(x, str) for x in emails + ips):
-            raise ParamError("email_replacement", "replacements must be strings")
         self._emails = itertools.cycle(emails)
         self._ips = itertools.cycle(ips)
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        given = (params["email_replacement"] or []) + (params["ip_replacement"] or [])
+        if not all(isinstance(x, str) for x in given):
+            raise ParamError("email_replacement", "replacements must be strings")
 
     def format(self, text: str) -> str:
         if self.remove_emails and "@" in text:

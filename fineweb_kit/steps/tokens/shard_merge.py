@@ -3,30 +3,30 @@ validation shard (the pipeline form of ``fineweb-kit shards merge``).
 
 Why: ``Tokenize`` writes one set of shards per input file, in input order; a trainer wants
 documents from everywhere mixed, shards of one size, and a validation set no training step
-sees. This step lists the shard files (``paths``, e.g. ``{output}/shards/*.fks``), reads no
-documents, and at the end of its task runs :func:`fineweb_kit.shards.merge.merge_shards`:
-every document of every input exactly once, permuted with ``seed`` (default 0), the first
+sees. Its stage has one unit of work, ``all``: it lists the shard files (``paths``, e.g.
+``{output}/shards/*.fks``) and runs :func:`fineweb_kit.shards.merge.merge_shards`: every
+document of every input exactly once, permuted with ``seed`` (default 0), the first
 ``val_tokens`` tokens' worth (default 0: none) into ``val-00000.fks``, the rest into
 ``train-NNNNN.fks`` of ``max_tokens_per_shard`` tokens (default 100,000,000, as Tokenize).
-It needs all inputs at once, so its stage must run with ``tasks: 1``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import Any
 
-from fineweb_kit.document import Document
-from fineweb_kit.steps.base import Reader, TaskContext
-from fineweb_kit.steps.params import ParamError, check_positive_int
+from fineweb_kit.io.files import expand_globs
+from fineweb_kit.shards.merge import merge_shards
+from fineweb_kit.steps.base import Params, TaskContext, UnitStep
+from fineweb_kit.steps.params import check_globs, check_name, check_positive_int
 
 
-class ShardMerge(Reader):
+class ShardMerge(UnitStep):
     """Merges ``.fks`` shards: seeded global document shuffle, fixed-size output, validation."""
 
     abstract = False
-    whole_task: ClassVar[bool] = True
+    kind = "tokens"
 
     def __init__(
         self,
@@ -37,36 +37,32 @@ class ShardMerge(Reader):
         val_tokens: int = 0,
         shuffle: bool = True,
     ) -> None:
-        super().__init__(paths)
-        if not isinstance(output_folder, str) or not output_folder:
-            raise ParamError("output_folder", f"expected a folder path, got {output_folder!r}")
+        super().__init__()
+        self.paths = [paths] if isinstance(paths, str) else list(paths)
         self.output_folder = output_folder
-        self.seed = check_positive_int("seed", seed, minimum=0)
-        self.max_tokens = check_positive_int("max_tokens_per_shard", max_tokens_per_shard)
-        self.val_tokens = check_positive_int("val_tokens", val_tokens, minimum=0)
+        self.seed = seed
+        self.max_tokens = max_tokens_per_shard
+        self.val_tokens = val_tokens
         self.shuffle = shuffle
-        self._inputs: list[str] = []
-        self._ctx: TaskContext | None = None
 
-    def setup(self, ctx: TaskContext) -> None:
-        if ctx.world_size > 1:
-            raise ParamError(
-                "tasks", f"{self.name} merges all shards at once: run its stage with tasks: 1"
-            )
-        self._ctx = ctx
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        check_globs("paths", params["paths"])
+        check_name("output_folder", params["output_folder"], "a folder path")
+        check_positive_int("seed", params["seed"], minimum=0)
+        check_positive_int("max_tokens_per_shard", params["max_tokens_per_shard"])
+        check_positive_int("val_tokens", params["val_tokens"], minimum=0)
 
-    def read_file(self, path: str, ctx: TaskContext) -> Iterator[Document]:
-        self._inputs.append(path)
-        return iter(())
+    @classmethod
+    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
+        return ["all"]
 
-    def teardown(self) -> None:
-        if self._ctx is None or not self._inputs:
-            return
-        from fineweb_kit.shards.merge import merge_shards
-
+    def run_unit(self, unit: str, ctx: TaskContext) -> None:
+        inputs = expand_globs(self.paths, ctx.output_root)
         res = merge_shards(
-            [Path(p) for p in sorted(self._inputs)],
-            self._ctx.resolve(self.output_folder),
+            [Path(p) for p in inputs],
+            ctx.resolve(self.output_folder),
             seed=self.seed,
             max_tokens_per_shard=self.max_tokens,
             val_tokens=self.val_tokens,
@@ -75,6 +71,4 @@ class ShardMerge(Reader):
         for key in ("n_docs", "n_tokens", "val_docs", "val_tokens"):
             self.stats.add(key, getattr(res, key))
         self.stats.add("shards", len(res.outputs))
-        self._ctx.log.info(
-            "%s: %d documents into %d shards", self.name, res.n_docs, len(res.outputs)
-        )
+        ctx.log.info("%s: %d documents into %d shards", self.name, res.n_docs, len(res.outputs))

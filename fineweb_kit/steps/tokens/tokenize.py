@@ -4,7 +4,9 @@
 after its encoding (``r50k_base.tiktoken``, ``cl100k_base.tiktoken``, ...), an HF
 ``tokenizer.json``, ``bytes`` (UTF-8 bytes + EOT) or ``tiktoken:NAME`` (tiktoken itself).
 A path starting with ``{output}/`` names a file an earlier stage writes (e.g. a
-``TrainTokenizer`` step): it is loaded and checked when the stage starts, not at validation.
+``TrainTokenizer`` step). Validation checks that a named file exists; the tokenizer is loaded,
+and its vocabulary checked against ``boundary_token`` and ``dtype``, once per task when the
+stage starts.
 Special-token strings inside documents are encoded as plain text (tiktoken's
 ``encode_ordinary``), so the boundary token only ever marks document boundaries.
 Each batch of documents is encoded in one call of the tokenizer (Rust, GIL released), the
@@ -29,14 +31,15 @@ follow this step.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Literal
 
 from fineweb_kit.document import Batch
 from fineweb_kit.io.files import OUTPUT_PLACEHOLDER
 from fineweb_kit.shards.tokenizer import ShardTokenizer, load_tokenizer
 from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
-from fineweb_kit.steps.base import TaskContext, Writer
-from fineweb_kit.steps.params import ParamError, check_positive_int
+from fineweb_kit.steps.base import Params, TaskContext, Writer
+from fineweb_kit.steps.params import ParamError, check_choice, check_name, check_positive_int
 
 
 class Tokenize(Writer):
@@ -56,21 +59,26 @@ class Tokenize(Writer):
         encode_threads: int = 1,
     ) -> None:
         super().__init__(output_folder)
-        if not isinstance(tokenizer, str) or not tokenizer:
-            raise ParamError("tokenizer", f"expected a tokenizer file path, got {tokenizer!r}")
         self.tokenizer_spec = tokenizer
         self.boundary = boundary
         self.boundary_token = boundary_token
-        self.max_tokens = check_positive_int("max_tokens_per_shard", max_tokens_per_shard)
+        self.max_tokens = max_tokens_per_shard
         self.dtype = dtype
-        self.encode_threads = check_positive_int("encode_threads", encode_threads)
-        if boundary not in ("append", "prepend", "none"):
-            raise ParamError("boundary", f"expected append, prepend or none, got {boundary!r}")
+        self.encode_threads = encode_threads
         self._tok: ShardTokenizer | None = None
         self._set: ShardSetWriter | None = None
         self.format: ShardFormat | None = None
-        if OUTPUT_PLACEHOLDER not in tokenizer:  # else: written by an earlier stage
-            self._load(tokenizer)
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        spec = check_name("tokenizer", params["tokenizer"], "a tokenizer file path")
+        named_file = spec != "bytes" and not spec.startswith("tiktoken:")
+        if named_file and OUTPUT_PLACEHOLDER not in spec and not Path(spec).is_file():
+            raise ParamError("tokenizer", f"tokenizer file {spec!r} not found")
+        check_positive_int("max_tokens_per_shard", params["max_tokens_per_shard"])
+        check_positive_int("encode_threads", params["encode_threads"])
+        check_choice("boundary", params["boundary"], ("append", "prepend", "none"))
 
     def _load(self, spec: str) -> ShardTokenizer:
         try:
@@ -86,7 +94,7 @@ class Tokenize(Writer):
 
     @property
     def tokenizer(self) -> ShardTokenizer:
-        assert self._tok is not None, "setup() loads a tokenizer produced by an earlier stage"
+        assert self._tok is not None, "setup() loads the tokenizer"
         return self._tok
 
     def _check_format(self, tok: ShardTokenizer) -> ShardFormat:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Writer
-from fineweb_kit.steps.params import check_positive_int
+from fineweb_kit.steps.params import Check, at_least
 
 COLUMNS = ("text", "id", "url", "metadata")
 
@@ -27,10 +27,11 @@ class ParquetWriter(Writer):
     abstract = False
     extension = ".parquet"
     requires = (("pyarrow", "pyarrow"),)
+    param_checks: ClassVar[dict[str, Check]] = {"row_group_size": at_least(1)}
 
     def __init__(self, output_folder: str, row_group_size: int = 10_000) -> None:
         super().__init__(output_folder)
-        self.row_group_size = check_positive_int("row_group_size", row_group_size)
+        self.row_group_size = row_group_size
         self._rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
         self._writer: Any = None
 

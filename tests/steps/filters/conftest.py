@@ -13,18 +13,10 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
-from pathlib import Path
 
 import pytest
 
-from tests.filters.datatrove_oracle import FILTERS, load_cc_docs, run_chunk
-
-
-@pytest.fixture(scope="session")
-def cc_docs(shared_data: Path) -> list[dict]:
-    docs = load_cc_docs(shared_data)
-    assert len(docs) >= 2000, f"expected the 2,219 cc-docs documents, found {len(docs)}"
-    return docs
+from tests.steps.filters.datatrove_oracle import FILTERS, run_chunk
 
 
 def _compute(texts: list[str], workers: int = 2) -> dict:

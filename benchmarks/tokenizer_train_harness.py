@@ -1,7 +1,7 @@
 """Training benchmark: each trainer runs in a fresh subprocess, so its peak memory
 (``ru_maxrss``) is its own. Every subprocess loads the same documents the same way first.
 
-Run as a module (``python -m fineweb_kit.tokenizer.bench_train TRAINER CORPUS VOCAB OUT``)
+Run as a module (``python -m benchmarks.tokenizer_train_harness TRAINER CORPUS VOCAB OUT``)
 by :func:`measure_training`; prints one JSON line.
 """
 
@@ -23,7 +23,7 @@ PATTERN = "o200k_base"
 
 def load_docs(corpus_list: str) -> list[str]:
     """Documents (blank-line separated) of the files listed one per line in ``corpus_list``."""
-    from fineweb_kit.tokenizer.bench import read_docs
+    from benchmarks.tokenizer_harness import read_docs
 
     return read_docs(Path(corpus_list).read_text().split("\n"))
 
@@ -151,14 +151,14 @@ def measure_training(
             cmd = [
                 sys.executable,
                 "-m",
-                "fineweb_kit.tokenizer.bench_train",
+                "benchmarks.tokenizer_train_harness",
                 name,
                 str(lst),
                 str(vocab),
                 str(out),
             ]
-            # the child imports the same fineweb_kit as we do, wherever it lives
-            root = str(Path(__file__).resolve().parents[2])
+            # the child imports this checkout's benchmarks and the same fineweb_kit as we do
+            root = str(Path(__file__).resolve().parents[1])
             env = {
                 **os.environ,
                 "PYTHONPATH": os.pathsep.join(

@@ -3,8 +3,8 @@
 Why: so one YAML goes from WARC to vocabulary (read the pipeline's JSONL/Parquet output, then
 this step). Documents pass through unchanged (the step may sit before a writer). Each batch is
 pre-tokenised and counted in Rust as it arrives, so memory grows with the number of distinct
-pre-tokens, not with the corpus. The merges run in ``teardown`` and the file is written
-atomically (temporary name, then rename).
+pre-tokens, not with the corpus (:class:`fineweb_kit.tokenizer.train.BpeTrainer`). The merges
+run in ``teardown`` and the file is written atomically (temporary name, then rename).
 
 The step must see the whole input: ``whole_task = True`` tells the runner, and a stage with
 more than one task is refused (each task would otherwise train its own vocabulary).
@@ -20,12 +20,11 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
-from fineweb_kit import _core
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.base import PipelineStep, TaskContext
-from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
-from fineweb_kit.tokenizer.core import Tokenizer
+from fineweb_kit.steps.base import Params, PipelineStep, TaskContext
+from fineweb_kit.steps.params import ParamError, check_choice, check_name, check_positive_int
 from fineweb_kit.tokenizer.encodings import ENDOFTEXT
+from fineweb_kit.tokenizer.train import BpeTrainer
 
 FORMATS = ("fineweb", "hf", "tiktoken")
 
@@ -50,24 +49,29 @@ class TrainTokenizer(PipelineStep):
         num_threads: int | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(output, str) or not output:
-            raise ParamError("output", f"expected a file path, got {output!r}")
         self.output = output
         self.special_tokens = [ENDOFTEXT] if special_tokens is None else list(special_tokens)
-        self.vocab_size = check_positive_int(
-            "vocab_size", vocab_size, 256 + len(self.special_tokens)
-        )
-        self.format = check_choice("format", format, FORMATS)
-        if num_threads is not None:
-            check_positive_int("num_threads", num_threads)
+        self.vocab_size = vocab_size
+        self.format = format
         self.num_threads = num_threads
-        try:
-            _core.BpeTrainer(pattern, self.vocab_size, len(self.special_tokens))
+        self.pattern = pattern
+        self._trainer: BpeTrainer | None = None
+        self._ctx: TaskContext | None = None
+
+    @classmethod
+    def check_params(cls, params: Params) -> None:
+        super().check_params(params)
+        check_name("output", params["output"], "a file path")
+        specials = params["special_tokens"]
+        n_specials = 1 if specials is None else len(specials)
+        check_positive_int("vocab_size", params["vocab_size"], 256 + n_specials)
+        check_choice("format", params["format"], FORMATS)
+        if params["num_threads"] is not None:
+            check_positive_int("num_threads", params["num_threads"])
+        try:  # compiles the pattern; counts nothing
+            BpeTrainer(params["pattern"], params["vocab_size"], [ENDOFTEXT] * n_specials)
         except ValueError as e:
             raise ParamError("pattern", str(e)) from None
-        self.pattern = pattern
-        self._trainer: _core.BpeTrainer | None = None
-        self._ctx: TaskContext | None = None
 
     def setup(self, ctx: TaskContext) -> None:
         if ctx.world_size > 1:
@@ -76,7 +80,7 @@ class TrainTokenizer(PipelineStep):
                 f"{self.name} trains one vocabulary from all documents: run its stage with "
                 f"tasks: 1 (got {ctx.world_size})",
             )
-        self._trainer = _core.BpeTrainer(self.pattern, self.vocab_size, len(self.special_tokens))
+        self._trainer = BpeTrainer(self.pattern, self.vocab_size, self.special_tokens)
         self._ctx = ctx
 
     def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
@@ -93,7 +97,7 @@ class TrainTokenizer(PipelineStep):
             return
         t0 = time.perf_counter()
         self.stats.add("distinct_pieces", self._trainer.distinct_pieces)
-        tok = Tokenizer(self._trainer.finish(self.special_tokens, self.num_threads))
+        tok = self._trainer.finish(self.num_threads)
         self._trainer = None
         path = self._ctx.resolve(self.output)
         path.parent.mkdir(parents=True, exist_ok=True)

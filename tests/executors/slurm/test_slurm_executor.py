@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from tests.executors.slurm.helpers import copy_stage, job_states, two_stage_pipeline, wait_jobs
 from tests.pipeline.helpers import cli, multiset, read_jsonl_folder, split_cc_docs, write_pipeline
-from tests.slurm.helpers import copy_stage, job_states, two_stage_pipeline, wait_jobs
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
 

@@ -8,8 +8,8 @@ import pytest
 
 from fineweb_kit.executors.slurm_queue import compress_indices, expand_indices, parse_squeue
 from tests.conftest import REPO
+from tests.executors.slurm.helpers import copy_stage
 from tests.pipeline.helpers import cli, split_cc_docs, write_pipeline
-from tests.slurm.helpers import copy_stage
 
 
 def _config(tmp_path, tasks: int, **executor) -> dict:

@@ -12,7 +12,7 @@ import pytest
 from fineweb_kit.document import Document
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.params import ParamError
-from fineweb_kit.steps.tokenizer.train_tokenizer import TrainTokenizer
+from fineweb_kit.steps.tokens.train_tokenizer import TrainTokenizer
 from fineweb_kit.tokenizer import Tokenizer, train_bpe
 
 

@@ -17,7 +17,7 @@ from fineweb_kit.text import (
     simplify_texts,
     split_words,
 )
-from tests.filters import twin
+from tests.text import twin
 
 PIECES = [
     "the", "The", "and", "of", "to", "word", "cat", "Mr.", "don't", "e.g.", "3pm", "10km",

@@ -1,5 +1,5 @@
-"""The tokenizer benchmark users run to choose a tokenizer (``fineweb-kit tokenizer bench`` and
-``benchmarks/tokenizer_bench.py`` both call :func:`main`).
+"""The tokenizer benchmark users run to choose a tokenizer (``benchmarks/tokenizer_bench.py``
+calls :func:`main`; ``fineweb-kit tokenizer bench`` runs that script in a source checkout).
 
 Measures, on the same documents in one run (median of ``--runs``):
 - encode MB/s, 1 thread and all threads, for fineweb-kit, tiktoken, bpe-openai (1 thread
@@ -192,7 +192,7 @@ def bench_train(
     files: list[str], heldout: list[str], vocab: int, runs: int, trainers: list[str]
 ) -> list[dict]:
     """Training time, peak memory and held-out bytes/token per trainer."""
-    from fineweb_kit.tokenizer.bench_train import measure_training
+    from benchmarks.tokenizer_train_harness import measure_training
 
     rows = []
     for name in trainers:

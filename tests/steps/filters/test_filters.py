@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from fineweb_kit.config import build_step
 from fineweb_kit.document import Document
 from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.pipeline import build_step
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.filters.c4_quality import C4QualityFilter
 from fineweb_kit.steps.filters.fineweb_quality import FineWebQualityFilter

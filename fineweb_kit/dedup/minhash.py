@@ -1,4 +1,4 @@
-"""MinHash parameters shared by the four MinHash stages, and their folder layout.
+"""MinHash near-duplicate detection: parameters, folder layout, and the three passes over it.
 
 Defaults are FineWeb's (datatrove ``examples/fineweb.py``: ``MinhashConfig(hash_config=
 HashConfig(precision=64, hash_fc="sha1"), num_buckets=14, hashes_per_bucket=8, n_grams=5)``,
@@ -21,20 +21,27 @@ Folder layout (``folder``, relative to the run's output folder)::
     pairs/bucket_BBB.pairs          stage 2: duplicate pairs of each bucket
     clusters/NNNNNN.clusters        stage 3: clustered documents of input file NNNNNN
     clusters/summary.json           stage 3: written last; counts
+
+The passes run in Rust (``_core``): :func:`open_signature_sink` (stage 1, per input file),
+:func:`find_pairs` (stage 2, per bucket), :func:`cluster` (stage 3, once); stage 4 reads the
+results with :func:`fineweb_kit.dedup.records.read_records`.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fineweb_kit.exceptions import ConfigError
+from fineweb_kit import _core
+from fineweb_kit.exceptions import ConfigError, InputError
 from fineweb_kit.io.files import atomic_write
-from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
+from fineweb_kit.params import ParamError, check_choice, check_positive_int
 
 MERSENNE = (1 << 61) - 1
 
@@ -83,8 +90,6 @@ class MinhashSettings:
 
     def core(self) -> Any:
         """The Rust-side parameters (``_core.MinhashParams``)."""
-        from fineweb_kit import _core
-
         a, b = self.permutations()
         return _core.MinhashParams(
             self.n_grams,
@@ -127,7 +132,58 @@ def check_config(root: Path, fingerprint: int) -> None:
         )
 
 
-def file_index(part_name: str | None) -> int:
-    """The input file's index in the stage's fixed input list (``00042_<stem>`` -> 42)."""
-    assert part_name is not None
-    return int(part_name.split("_", 1)[0])
+KEEP = ("datatrove", "first")
+
+
+def open_signature_sink(
+    params: Any, root: Path, part_name: str, file_index: int, input_path: str, budget: int
+) -> Any:
+    """Stage 1: the sink of one input file's signatures (``add(texts)``, ``commit()`` /
+    ``abort()``), writing ``signatures/`` under ``root``."""
+    return _core.SignatureSink(
+        params,
+        root / "signatures",
+        part_name,
+        file_index,
+        os.path.realpath(input_path),
+        budget,
+    )
+
+
+def find_pairs(root: Path, bucket: str, settings: MinhashSettings, budget: int) -> dict[str, int]:
+    """Stage 2: merges bucket ``bucket``'s sorted runs into ``pairs/<bucket>.pairs`` (written
+    under a temporary name, renamed at the end); returns the counts."""
+    fingerprint = settings.core().fingerprint
+    check_config(root, fingerprint)
+    runs = sorted(str(p) for p in (root / "signatures" / bucket).glob("*.sig"))
+    out = root / "pairs" / f"{bucket}.pairs"
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp_dir = root / "tmp" / bucket
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    meta = json.dumps({"bucket": bucket})
+    counts = _core.minhash_find_pairs(
+        runs, tmp, fingerprint, settings.hashes_per_bucket, budget, tmp_dir, meta
+    )
+    tmp.replace(out)
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    return dict(counts)
+
+
+def cluster(root: Path, settings: MinhashSettings, keep: str) -> dict[str, int]:
+    """Stage 3: union-find over every bucket's pairs; writes ``clusters/NNNNNN.clusters`` and
+    then ``clusters/summary.json``; returns the counts."""
+    fingerprint = settings.core().fingerprint
+    check_config(root, fingerprint)
+    pairs = [root / "pairs" / f"bucket_{b:03d}.pairs" for b in range(settings.num_buckets)]
+    missing = [str(p) for p in pairs if not p.is_file()]
+    if missing:
+        raise InputError(f"missing pair files (run MinhashBuckets first): {missing[:3]}")
+    out = root / "clusters"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").unlink(missing_ok=True)
+    for stale in out.glob("*.clusters"):
+        stale.unlink()
+    counts = dict(_core.minhash_cluster([str(p) for p in pairs], out, fingerprint, keep))
+    with atomic_write(out / "summary.json") as f:
+        json.dump({"fingerprint": f"{fingerprint:016x}", **counts}, f, indent=2)
+    return counts
