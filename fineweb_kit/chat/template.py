@@ -60,6 +60,11 @@ _WRAP = {
     "tool": (TOOL_OUTPUT_START, TOOL_OUTPUT_END),
 }
 
+_PART_WRAP = {
+    "tool_call": lambda text: (TOOL_CALL_START, text, TOOL_CALL_END),
+    "tool_output": lambda text: (TOOL_OUTPUT_START, text, TOOL_OUTPUT_END),
+}
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -209,10 +214,66 @@ class ChatTemplate:
     ) -> RenderedBatch:
         """Renders many conversations into flat arrays with one encoder call (the fast path
         that packing uses)."""
+        convs = conversations if validated else [validate(c) for c in conversations]
+        strings = [self._join(c) for c in convs]
+        if all(s is not None for s in strings):
+            return self._from_strings(strings)  # type: ignore[arg-type]
         plan = _Plan()
-        for c in conversations:
-            self._emit(c if validated else validate(c), plan)
+        for c in convs:
+            self._emit(c, plan)
         return self._assemble(plan)
+
+    def _join(self, conv: Conversation) -> str | None:
+        """The conversation as one string with the special tokens' names, or ``None`` when
+        a text holds ``<|`` (it might spell a special token; such a batch is rendered piece
+        by piece instead, where text is always ordinary text)."""
+        out = [BOS]
+        n_specials = 1
+        for m in conv:
+            role, content = m["role"], m["content"]
+            if role != "assistant":
+                start, end = _WRAP[role]
+                out += (start, content, end)
+                n_specials += 2
+            elif isinstance(content, str):
+                out += (ASSISTANT_START, content, ASSISTANT_END)
+                n_specials += 2
+            else:
+                out.append(ASSISTANT_START)
+                for p in content:
+                    kind = p["type"]
+                    if kind == "text":
+                        out.append(p["text"])
+                    else:
+                        out += _PART_WRAP[kind](p["text"])
+                        n_specials += 2
+                out.append(ASSISTANT_END)
+                n_specials += 2
+        text = "".join(out)
+        return text if text.count("<|") == n_specials else None
+
+    def _from_strings(self, strings: list[str]) -> RenderedBatch:
+        """Encodes joined conversations (specials recognised) and derives the mask and the
+        turn ends from the special ids alone (vectorised over the whole batch)."""
+        ids = self.tokenizer.encode_to_numpy(
+            strings,
+            num_threads=self.num_threads,
+            allowed_special=CHAT_SPECIALS,
+            disallowed_special=(),
+        ).astype(np.int32)
+        i = self._ids
+        is_as, is_ae = ids == i[ASSISTANT_START], ids == i[ASSISTANT_END]
+        in_assistant = (np.cumsum(is_as) - is_as) > (np.cumsum(is_ae) - is_ae)
+        is_tos, is_toe = ids == i[TOOL_OUTPUT_START], ids == i[TOOL_OUTPUT_END]
+        in_output = np.cumsum(is_tos) > (np.cumsum(is_toe) - is_toe)
+        mask = (in_assistant & ~in_output).astype(np.uint8)
+        ends_turn = (ids == i[USER_END]) | (ids == i[SYSTEM_END]) | is_ae
+        ends_turn |= is_toe & ~in_assistant
+        turn_ends = np.flatnonzero(ends_turn).astype(np.int64) + 1
+        starts = np.flatnonzero(ids == self.bos_id)
+        conv_ends = np.append(starts[1:], len(ids)).astype(np.int64)
+        counts = np.diff(np.searchsorted(turn_ends, conv_ends, side="right"), prepend=0)
+        return RenderedBatch(ids, mask, conv_ends, turn_ends, counts.astype(np.int64))
 
     def render_batch(
         self, conversations: Sequence[Conversation], *, validated: bool = False
@@ -286,7 +347,7 @@ def render_plain(tokenizer: Tokenizer, messages: Conversation) -> tuple[list[int
         ids.extend(tokens)
         mask.extend([m] * len(tokens))
 
-    for msg in validate(messages):
+    for msg in messages:
         if msg["role"] == "assistant":
             add([sp[ASSISTANT_START]], 0)
             for p in content_parts(msg):
