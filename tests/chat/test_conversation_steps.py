@@ -238,3 +238,25 @@ def test_sft_shards_refuse_another_tokenizer(tmp_path, chat_tok, shared_data):
     )
     with pytest.raises(FormatError, match="tokenizer"):
         open_sft_shards(str(folder), other)
+
+
+def test_chat_render_cli_shows_the_masked_tokens(capsys):
+    from fineweb_kit.cli import main
+
+    rc = main(
+        [
+            "chat",
+            "render",
+            str(posttrain("gsm8k-test.jsonl.gz")),
+            "--format",
+            "gsm8k",
+            "--index",
+            "1",
+            "--tokenizer",
+            str(posttrain("..") / "tokenizer-ref" / "r50k_base.tiktoken"),
+            "--add-chat-specials",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0 and "in the loss" in out and "<|tool_call_start|>" in out
+    assert records("gsm8k-test.jsonl.gz")[1]["question"].split()[0] in out
