@@ -195,6 +195,18 @@ class Bpe:
         eot: int | None = None,
         num_threads: int | None = None,
     ) -> npt.NDArray[np.uint32]: ...
+    def render_chat(
+        self, conversations: list[list[dict[str, object]]], specials: list[int]
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+    ]:
+        """Renders validated conversations through the chat template (GIL released while
+        encoding); ``specials``: ids of ``CHAT_SPECIALS`` in order. Returns ids, loss mask,
+        conversation ends, turn ends, turns per conversation."""
     def decode_bytes(self, ids: list[int]) -> bytes: ...
     def decode(self, ids: list[int]) -> str: ...
     def decode_array(self, ids: npt.NDArray[np.uint32]) -> bytes: ...
