@@ -59,6 +59,12 @@ def simplify_texts(texts: list[str]) -> list[str]:
 def normalized_words(texts: list[str]) -> list[list[str]]:
     """Words of ``simplify_text(text)``: what MinHash shingles."""
 
+def word_ngram_hashes(
+    texts: list[str], n: int
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """xxh3-based hashes of every window of ``n`` lower-cased alphanumeric words of each text
+    (numbers kept), and the index of the text of each window (decontamination)."""
+
 # --------------------------------------- end of text -----------------------------------------
 
 # ---------------------------------------------------------------------------------------------
