@@ -162,6 +162,7 @@ fn normalized_words(py: Python<'_>, texts: Vec<String>) -> PyResult<Vec<Vec<Stri
 /// Hashes of every window of `n` words of each text (`text::ngrams`), concatenated, and the
 /// index of the text each window comes from. GIL released.
 #[pyfunction]
+#[allow(clippy::type_complexity)]
 fn word_ngram_hashes<'py>(
     py: Python<'py>,
     texts: Vec<pyo3::pybacked::PyBackedStr>,
