@@ -3,7 +3,8 @@ Python renderer (one encode per piece, nanochat-style) and vs plain encoding of 
 
 Run: python benchmarks/chat_bench.py [--reps 5]. Interleaved runs, medians, ratios; writes
 benchmarks/results/chat_bench.json. Input: all shared GSM8K (train+test) and HH-RLHF
-conversations, GPT-2 r50k + chat specials, one thread.
+conversations, GPT-2 r50k + chat specials; one thread (the headline), and two threads for ours
+and plain encode (the plain Python renderer cannot use more than one).
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ def main() -> None:
         Tokenizer.from_tiktoken(DATA / "tokenizer-ref" / "r50k_base.tiktoken", "r50k_base")
     )
     t = ChatTemplate(tok, num_threads=1)
+    t2 = ChatTemplate(tok, num_threads=2)
     convs = load()
     texts = [plain_text(c) for c in convs]
     window = args.seq_len + 1
 
-    def ours():
+    def ours(t=t):
         r = t.render_flat(convs, validated=True)
         lengths = r.lengths
         bins = best_fit(lengths, window)
@@ -63,11 +65,24 @@ def main() -> None:
     def encode():
         return tok.encode_to_numpy(texts, num_threads=1, disallowed_special=())
 
+    def ours_2_threads():
+        return ours(t2)
+
+    def encode_2_threads():
+        return tok.encode_to_numpy(texts, num_threads=2, disallowed_special=())
+
     r = ours()
     n_tokens = len(r.ids)
-    times: dict[str, list[float]] = {"ours": [], "plain_python": [], "plain_encode": []}
+    runs = {
+        "ours": ours,
+        "plain_python": plain,
+        "plain_encode": encode,
+        "ours_2_threads": ours_2_threads,
+        "plain_encode_2_threads": encode_2_threads,
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(args.reps):
-        for name, fn in (("ours", ours), ("plain_python", plain), ("plain_encode", encode)):
+        for name, fn in runs.items():
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
@@ -82,6 +97,8 @@ def main() -> None:
         "tokens_per_s": {k: n_tokens / v for k, v in med.items()},
         "speedup_vs_plain_python": med["plain_python"] / med["ours"],
         "share_of_plain_encode": med["plain_encode"] / med["ours"],
+        "speedup_vs_plain_python_2_threads": med["plain_python"] / med["ours_2_threads"],
+        "share_of_plain_encode_2_threads": med["plain_encode_2_threads"] / med["ours_2_threads"],
         "fill_rate_best_fit": fill_rate(lengths, best_fit(lengths, window), window),
         "fill_rate_greedy": fill_rate(lengths, greedy(lengths, window), window),
         "machine": platform.platform(),

@@ -202,7 +202,10 @@ class Bpe:
         num_threads: int | None = None,
     ) -> npt.NDArray[np.uint32]: ...
     def render_chat(
-        self, conversations: list[list[dict[str, object]]], specials: list[int]
+        self,
+        conversations: list[list[dict[str, object]]],
+        specials: list[int],
+        num_threads: int | None = None,
     ) -> tuple[
         npt.NDArray[np.uint32],
         npt.NDArray[np.uint8],

@@ -154,7 +154,7 @@ class ChatTemplate:
         if not isinstance(convs, list):
             convs = list(convs)
         ids, mask, conv_ends, turn_ends, counts = self.tokenizer._core.render_chat(
-            convs, self._special_list
+            convs, self._special_list, self.num_threads
         )
         return RenderedBatch(ids.view(np.int32), mask, conv_ends, turn_ends, counts)
 

@@ -7,8 +7,14 @@
 //! single ids; every piece carries its mask bit. Turn and conversation ends are recorded as
 //! token offsets, where packing may cut without splitting a turn.
 
+use rayon::prelude::*;
+
 use crate::bpe::{Bpe, Rank};
 use crate::error::CoreResult;
+use crate::pool::run_in_pool;
+
+/// Conversations are rendered in chunks of about this many text bytes, one chunk per task.
+const CHUNK_BYTES: usize = 1 << 18;
 
 /// One step of a rendering plan.
 #[derive(Clone, Copy, Debug)]
@@ -71,6 +77,53 @@ pub fn render(bpe: &Bpe, plan: &[Piece<'_>]) -> CoreResult<Rendered> {
     Ok(r)
 }
 
+/// [`render`] on `threads` threads (`None`: all cores): the plan is cut after conversation
+/// ends into chunks of ~256 kB of text, rendered in parallel and joined in order, so the
+/// result equals [`render`]'s. One thread renders on the calling thread.
+pub fn render_parallel(
+    bpe: &Bpe,
+    plan: &[Piece<'_>],
+    threads: Option<usize>,
+) -> CoreResult<Rendered> {
+    if threads == Some(1) {
+        return render(bpe, plan); // on the calling thread: no pool hop, no joining copy
+    }
+    let mut chunks: Vec<&[Piece<'_>]> = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, p) in plan.iter().enumerate() {
+        match p {
+            Piece::Text(t, _) => size += t.len(),
+            Piece::ConvEnd if size >= CHUNK_BYTES => {
+                chunks.push(&plan[start..=i]);
+                start = i + 1;
+                size = 0;
+            }
+            _ => {}
+        }
+    }
+    if start < plan.len() {
+        chunks.push(&plan[start..]);
+    }
+    let parts = run_in_pool(threads, || {
+        chunks
+            .par_iter()
+            .map(|c| render(bpe, c))
+            .collect::<CoreResult<Vec<Rendered>>>()
+    })?;
+    let mut out = Rendered::default();
+    out.ids.reserve(parts.iter().map(|p| p.ids.len()).sum());
+    out.mask.reserve(out.ids.capacity());
+    for p in parts {
+        let off = out.ids.len() as i64;
+        out.ids.extend_from_slice(&p.ids);
+        out.mask.extend_from_slice(&p.mask);
+        out.conv_ends.extend(p.conv_ends.iter().map(|e| e + off));
+        out.turn_ends.extend(p.turn_ends.iter().map(|e| e + off));
+        out.turn_counts.extend_from_slice(&p.turn_counts);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +154,28 @@ mod tests {
         assert_eq!(r.turn_ends, vec![3, 11]);
         assert_eq!(r.conv_ends, vec![11]);
         assert_eq!(r.turn_counts, vec![2]);
+    }
+
+    #[test]
+    fn parallel_equals_serial() {
+        let bpe = byte_bpe();
+        let long = "x".repeat(100_000);
+        let mut plan = Vec::new();
+        for k in 0..20 {
+            plan.push(Piece::Special(256, 0));
+            plan.push(Piece::Text(
+                if k % 3 == 0 { &long } else { "short" },
+                (k % 2) as u8,
+            ));
+            plan.push(Piece::TurnEnd);
+            plan.push(Piece::ConvEnd);
+        }
+        let serial = render(&bpe, &plan).expect("serial");
+        for threads in [Some(1), Some(2), None] {
+            assert_eq!(
+                render_parallel(&bpe, &plan, threads).expect("parallel"),
+                serial
+            );
+        }
     }
 }

@@ -268,14 +268,17 @@ impl PyBpe {
     }
 
     /// Renders validated conversations through the chat template (`chat.rs`); `specials`:
-    /// the ids of the 11 chat special tokens in `CHAT_SPECIALS` order. Returns
+    /// the ids of the 11 chat special tokens in `CHAT_SPECIALS` order; `num_threads`: encoder
+    /// threads (None: all cores). Returns
     /// `(ids u32, mask u8, conv_ends i64, turn_ends i64, turn_counts i64)`.
     #[allow(clippy::type_complexity)]
+    #[pyo3(signature = (conversations, specials, num_threads=None))]
     fn render_chat<'py>(
         &self,
         py: Python<'py>,
         conversations: &Bound<'py, PyList>,
         specials: [Rank; 11],
+        num_threads: Option<usize>,
     ) -> PyResult<(
         Bound<'py, PyArray1<u32>>,
         Bound<'py, PyArray1<u8>>,
@@ -283,7 +286,8 @@ impl PyBpe {
         Bound<'py, PyArray1<i64>>,
         Bound<'py, PyArray1<i64>>,
     )> {
-        let r = guard(|| crate::chat::render(py, &self.inner, conversations, specials))?;
+        let r =
+            guard(|| crate::chat::render(py, &self.inner, conversations, specials, num_threads))?;
         Ok((
             PyArray1::from_vec(py, r.ids),
             PyArray1::from_vec(py, r.mask),

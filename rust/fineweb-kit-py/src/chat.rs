@@ -105,6 +105,7 @@ pub(crate) fn render(
     bpe: &Bpe,
     conversations: &Bound<'_, PyList>,
     ids: [Rank; 11],
+    threads: Option<usize>,
 ) -> PyResult<chat::Rendered> {
     let mut w = Walker {
         ids,
@@ -130,7 +131,7 @@ pub(crate) fn render(
                 Proto::ConvEnd => Piece::ConvEnd,
             })
             .collect();
-        chat::render(bpe, &pieces)
+        chat::render_parallel(bpe, &pieces, threads)
     })
     .map_err(crate::error::to_py)
 }
