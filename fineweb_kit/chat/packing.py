@@ -8,8 +8,7 @@ nowhere else, so the conversations of a window are recovered from the ids alone:
 document-aware attention needs (a token attends only to earlier tokens of its segment).
 
 - :func:`best_fit`: best-fit decreasing (conversations longest first, each into the open
-  window with the least room that still fits it, else a new window). nanochat's SFT loader
-  uses best-fit too (its pre-training loader crops instead of padding).
+  window with the least room that still fits it, else a new window).
 - :func:`greedy`: next-fit in arrival order (a window is closed as soon as the next
   conversation does not fit), the baseline the fill rate is compared with.
 - :func:`fit_to_window`: an over-long conversation is cut after its last whole turn that
