@@ -15,8 +15,8 @@ from fineweb_kit.chat import ChatTemplate, from_hh
 from fineweb_kit.chat.packing import best_fit, fill_rate, greedy, segment_ids
 from fineweb_kit.chat.shards import open_sft_shards, tokenizer_beside
 from fineweb_kit.exceptions import FormatError
+from fineweb_kit.pipeline import build_step
 from fineweb_kit.steps.base import TaskContext
-from fineweb_kit.steps.filters.decontaminate import Decontaminate
 from fineweb_kit.steps.readers.conversations import ConversationReader
 from fineweb_kit.steps.tokens.pack_conversations import PackConversations
 from fineweb_kit.tokenizer import Tokenizer
@@ -120,9 +120,17 @@ def test_decontaminate_drops_planted_overlaps_and_nothing_else(tmp_path):
     path = tmp_path / "train.jsonl"
     path.write_text("\n".join(rows) + "\n")
     docs = _read(ConversationReader(str(path)), path, tmp_path)
-    step = Decontaminate(
-        str(posttrain("gsm8k-test.jsonl.gz")),
-        exclusion_writer={"type": "JsonlWriter", "output_folder": "removed", "compression": "none"},
+    step = build_step(
+        {
+            "type": "Decontaminate",
+            "eval_files": str(posttrain("gsm8k-test.jsonl.gz")),
+            "exclusion_writer": {
+                "type": "JsonlWriter",
+                "output_folder": "removed",
+                "compression": "none",
+            },
+        },
+        "test",
     )
     ctx = TaskContext(stage="t", output_root=tmp_path, part_name="p", log=LOG)
     step.setup(ctx)
