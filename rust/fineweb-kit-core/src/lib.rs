@@ -7,6 +7,7 @@ pub mod bpe;
 pub mod dedup;
 pub mod error;
 pub mod fasttext;
+pub mod html_guard;
 pub mod hugebuf;
 pub mod minhash;
 pub mod pool;

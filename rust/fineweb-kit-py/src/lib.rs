@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 mod bpe;
 mod error;
 mod fasttext;
+mod html_guard;
 mod minhash;
 mod shards;
 mod text;
@@ -18,6 +19,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     error::register(m)?;
     fasttext::register(m)?;
+    html_guard::register(m)?;
     bpe::register(m)?;
     text::register(m)?;
     shards::register(m)?;

@@ -1,0 +1,38 @@
+//! Python binding of `fineweb_kit_core::html_guard`: nesting depth and tag count of a batch of
+//! pages, GIL released, pages borrowed (no copy). Users go through
+//! `fineweb_kit.steps.extractors.html_guard`, never `_core` directly.
+
+use crate::error::guard;
+use fineweb_kit_core::html_guard::{html_shapes as shapes, ShapeLimits};
+use numpy::PyArray1;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+
+/// `(max_depth, tags)`: two numpy uint64 arrays, one entry per page. A page's scan stops once
+/// its depth exceeds `max_depth` or its tag count exceeds `max_tags` (the counts are then
+/// partial, but over the limit).
+#[pyfunction]
+#[pyo3(signature = (pages, max_depth=u64::MAX, max_tags=u64::MAX))]
+fn html_shapes<'py>(
+    py: Python<'py>,
+    pages: Vec<PyBackedStr>,
+    max_depth: u64,
+    max_tags: u64,
+) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>)> {
+    guard(|| {
+        let refs: Vec<&str> = pages.iter().map(|p| &**p).collect();
+        let limits = ShapeLimits {
+            max_depth,
+            max_tags,
+        };
+        let out = py.detach(|| shapes(&refs, limits));
+        let depths = out.iter().map(|s| s.max_depth).collect::<Vec<_>>();
+        let tags = out.iter().map(|s| s.tags).collect::<Vec<_>>();
+        Ok((PyArray1::from_vec(py, depths), PyArray1::from_vec(py, tags)))
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(html_shapes, m)?)?;
+    Ok(())
+}
