@@ -16,10 +16,13 @@ from fineweb_kit.steps.extractors.trafilatura import Trafilatura
 ABORT = "<!-- ABORT-THE-PARSER -->"
 SEGFAULT = "<!-- SEGFAULT-THE-PARSER -->"
 STUCK_IN_C = "<!-- STUCK-IN-NATIVE-CODE -->"
+RAISE = "<!-- RAISE-AN-EXCEPTION -->"
 
 
 def hostile(html: str) -> None:
     """Acts out a marker found in ``html``."""
+    if RAISE in html:
+        raise ValueError("a library bug on this page")
     if ABORT in html:
         os.abort()
     if SEGFAULT in html:

@@ -21,6 +21,7 @@ from fineweb_kit.warc.charset import decode_html
 from tests.conftest import SHARED_DATA as DATA
 from tests.extractors.doubles import (
     ABORT,
+    RAISE,
     SEGFAULT,
     STUCK_IN_C,
     HostileResiliparse,
@@ -110,6 +111,11 @@ def test_a_page_stuck_in_native_code_is_cut_by_killing_the_child(name):
     assert elapsed < 8, elapsed
 
 
+def test_an_exception_on_one_page_is_counted_and_the_child_kept():
+    ids, counters, _ = run(HostileResiliparse(), around(RAISE))
+    assert ids == REAL and counters["errors_extract"] == 1 and counters["child_starts"] == 1
+
+
 def test_several_bad_pages_in_one_batch():
     docs = real_pages()
     bad = [Document(ABORT, "a"), Document(STUCK_IN_C, "s"), Document(DEEP, "d")]
@@ -135,3 +141,38 @@ def test_isolated_extraction_equals_in_process_extraction_on_real_pages():
     isolated.teardown()
     assert len(a) > 30 and [(d.id, d.text) for d in a] == [(d.id, d.text) for d in b]
     assert isolated.stats.counters == here.stats.counters + Counter(child_starts=1)
+
+
+def test_a_pipeline_run_with_two_workers_survives_deep_pages(tmp_path):
+    """Through the CLI and the local executor's worker processes: two WARC files, each with a
+    deep page between real ones, the depth guard off; the run finishes, the real pages are
+    written, the stats count the kills."""
+    import json
+
+    from fineweb_kit.tools.html_to_warc import pages, write_warc
+    from tests.pipeline.helpers import cli, read_jsonl_folder, write_pipeline
+
+    real = list(pages(DATA / "html", limit=4))
+    deep = ("deep.html", "https://spam.example/", DEEP.encode(), None)
+    (tmp_path / "in").mkdir()
+    for i in range(2):
+        with open(tmp_path / "in" / f"{i}.warc.gz", "wb") as f:
+            write_warc([real[2 * i], deep, real[2 * i + 1]], f, f"{i}.warc.gz")
+    steps = [
+        {"type": "WarcReader", "paths": str(tmp_path / "in" / "*.warc.gz")},
+        {"type": "ResiliparseExtractor", "timeout": 1.0, "max_tag_depth": 0},
+        {"type": "JsonlWriter", "output_folder": "docs"},
+    ]
+    cfg = {
+        "name": "deep",
+        "output": str(tmp_path / "out"),
+        "executor": {"type": "local", "tasks": 2, "workers": 2},
+        "stages": [{"name": "extract", "steps": steps}],
+    }
+    t0 = time.monotonic()
+    cli("run", str(write_pipeline(tmp_path / "p.yaml", cfg)), "--plain", check=True)
+    assert time.monotonic() - t0 < 40  # was minutes: 2 x ~40 s of lexbor, one core each
+    assert len(read_jsonl_folder(tmp_path / "out" / "docs")) == 4
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    counters = stats["stages"][0]["steps"][1]["counters"]
+    assert counters["timeouts_killed"] == 2 and counters["documents_out"] == 4
