@@ -289,7 +289,7 @@ class FastTextKernel:
 # ---------------------------------------------------------------------------------------------
 
 def html_shapes(
-    pages: list[str], max_depth: int = ..., max_tags: int = ...
+    pages: list[str] | list[bytes], max_depth: int = ..., max_tags: int = ...
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
     """Per page: deepest element nesting and number of start tags (GIL released, pages in
     parallel). A page's scan stops once a count exceeds its limit (counts then partial)."""

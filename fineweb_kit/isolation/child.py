@@ -1,9 +1,10 @@
-"""The child side of :class:`fineweb_kit.isolation.pool.IsolatedMap`: a loop over batches.
+"""The child side of :class:`fineweb_kit.isolation.pool.IsolatedMap`: a loop over items.
 
 Started as ``python -c "...main(read_fd, write_fd)"``. The first messages are the parent's
 ``sys.path``, then the job (the per-item function, its setup, the soft time limit); the child
-runs the setup, answers ``("ready", pid)``, then for each batch (a list of items) sends one
-``(status, value)`` per item, in order, as soon as it is done: ``("ok", result)``,
+runs the setup, answers ``("ready", pid)``, then reads items (``("item", x)``, one message
+each; ``("bad", why)`` for one the parent could not send) and answers each with one
+``(status, value)``, in order, as soon as it is done: ``("ok", result)``,
 ``("error", "Type: message")`` or ``("timeout", seconds)`` (the soft limit, a ``SIGALRM``
 timer, cut Python code). ``None`` or end of input ends it. A page that is stuck in C code or
 crashes the process is the parent's business: it sees no answer, or end of file.
@@ -42,7 +43,7 @@ def _run_one(fn: Any, item: Any, timeout: float) -> tuple[str, Any]:
 
 
 def serve(inbox: Connection, outbox: Connection) -> None:
-    """Receives the job, then answers batches until told to stop."""
+    """Receives the job, then answers items until told to stop."""
     sys.path[:] = inbox.recv()  # first, so that the job's functions can be imported
     try:
         fn, setup, timeout = inbox.recv()
@@ -54,19 +55,19 @@ def serve(inbox: Connection, outbox: Connection) -> None:
     outbox.send(("ready", os.getpid()))
     while True:
         try:
-            batch = inbox.recv()
+            message = inbox.recv()
         except EOFError:
             return
-        if batch is None:
+        if message is None:
             return
-        for item in batch:
-            status, value = _run_one(fn, item, timeout)
-            try:
-                outbox.send((status, value))
-            except OSError:
-                raise
-            except Exception as e:  # an unpicklable result (pickling happens before writing)
-                outbox.send(("error", f"result cannot be sent back: {type(e).__name__}: {e}"))
+        kind, item = message
+        status, value = _run_one(fn, item, timeout) if kind == "item" else ("error", item)
+        try:
+            outbox.send((status, value))
+        except OSError:
+            raise
+        except Exception as e:  # an unpicklable result (pickling happens before writing)
+            outbox.send(("error", f"result cannot be sent back: {type(e).__name__}: {e}"))
 
 
 def main(read_fd: int, write_fd: int) -> None:

@@ -1,8 +1,9 @@
 """Runs a per-item function in a long-lived child process that is killed when an item overruns.
 
-:class:`IsolatedMap` keeps one child per caller (per worker process). Items go to it in batches
-over a pipe; results come back one message per item, in order, as each finishes, so the parent
-always knows which item is running. Per item:
+:class:`IsolatedMap` keeps one child per caller (per worker process). Items go to it
+over a pipe, one message each, written by a feeder thread so that the next items wait in the
+pipe while the child works; results come back one message per item, in order, as each
+finishes, so the parent always knows which item is running. Per item:
 
 - the child cuts Python-level work at ``timeout`` itself (a ``SIGALRM`` timer, no restart);
 - if no answer arrives within ``timeout + KILL_GRACE_S`` (the item is stuck in C/Rust code,
@@ -26,6 +27,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -83,6 +85,7 @@ class _Child:
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
+        self.feeder: threading.Thread | None = None
         self.outbox = Connection(to_child_w, readable=False)
         self.inbox = Connection(from_child_r, writable=False)
         try:
@@ -101,22 +104,41 @@ class _Child:
             self.stop(kill=True)
             raise IsolationError(f"the child process's setup failed: {detail}")
 
+    def feed(self, items: Sequence[Any]) -> None:
+        """Starts sending ``items`` from a thread, one message each, so the child finds the
+        next page waiting in the pipe while the parent waits for answers."""
+        self.feeder = threading.Thread(target=self._send_all, args=(items,), daemon=True)
+        self.feeder.start()
+
+    def _send_all(self, items: Sequence[Any]) -> None:
+        for item in items:
+            try:
+                data = pickle.dumps(("item", item))
+            except Exception as e:
+                data = pickle.dumps(("bad", f"item cannot be sent: {type(e).__name__}: {e}"))
+            try:
+                self.outbox.send_bytes(data)
+            except OSError:
+                return  # the child died or was killed: map() restarts from the right item
+
     def stop(self, kill: bool = False) -> str:
         """Ends the child (politely unless ``kill``); returns how it ended, in words."""
-        if not kill:
+        if kill:
+            self.proc.kill()
+        else:
             try:
                 self.outbox.send(None)
             except OSError:
-                kill = True
-        for conn in (self.outbox, self.inbox):
-            conn.close()
-        if kill:
-            self.proc.kill()
+                self.proc.kill()
         try:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             code = self.proc.wait()
+        if self.feeder is not None:
+            self.feeder.join()  # a blocked write fails (broken pipe) once the child is gone
+        for conn in (self.outbox, self.inbox):
+            conn.close()
         return describe_exit(code)
 
 
@@ -198,11 +220,7 @@ class IsolatedMap:
         limit = self.timeout + KILL_GRACE_S if self.timeout > 0 else None
         while len(out) < len(items):
             child = self._ensure_child()
-            try:
-                child.outbox.send(list(items[len(out) :]))
-            except OSError:  # died since its last answer: start again and resend
-                _log.warning("isolated child died between batches (%s)", self._discard_child())
-                continue
+            child.feed(items[len(out) :])
             while len(out) < len(items):
                 if not child.inbox.poll(limit):
                     self._discard_child()
@@ -219,6 +237,9 @@ class IsolatedMap:
                     out.append(Outcome("timeout", detail=f"over {value:g} s"))
                 else:
                     out.append(Outcome("error", detail=str(value)))
+            else:
+                if child.feeder is not None:
+                    child.feeder.join()
         return out
 
     def close(self) -> None:

@@ -63,7 +63,9 @@ def test_the_issue_case_deep_page_is_cut_by_the_timeout(name):
     """4 pages, 1 s timeout, the depth guard off: the parser is stuck in C on the deep page
     (resiliparse: ~40 s), the child is killed, the 3 real pages are kept."""
     step = EXTRACTORS[name][0](timeout=1.0, max_tag_depth=0)
-    step._extract_all(real_pages()[:1])  # start the child: its start is not the page's time
+    step.process_batch(
+        real_pages()[:1], TaskContext(stage="t")
+    )  # start the child: its start is not the page's time
     ids, counters, elapsed = run(step, around(DEEP))
     assert ids == REAL
     assert counters["timeouts"] + counters["dropped_empty"] == 1
@@ -104,7 +106,7 @@ def test_a_page_that_crashes_the_parser_costs_only_itself(name, marker):
 @pytest.mark.parametrize("name", sorted(EXTRACTORS))
 def test_a_page_stuck_in_native_code_is_cut_by_killing_the_child(name):
     step = EXTRACTORS[name][1](timeout=0.5)
-    step._extract_all(real_pages()[:1])
+    step.process_batch(real_pages()[:1], TaskContext(stage="t"))
     ids, counters, elapsed = run(step, around(STUCK_IN_C))
     assert ids == REAL
     assert counters["timeouts"] == 1 and counters["timeouts_killed"] == 1

@@ -97,9 +97,14 @@ class Extractor(BatchStep):
             self._pool.close()
             self._pool = None
 
+    def extract_encoded(self, data: bytes) -> str:
+        """:meth:`extract` of a page given as UTF-8 bytes (what the child process receives).
+        Extractors whose library parses bytes may override it to skip the decoding."""
+        return self.extract(data.decode("utf-8", "surrogatepass"))
+
     def process_batch(self, batch: Batch, ctx: TaskContext) -> Batch:
-        docs = self._admit(batch)
-        outcomes = self._extract_all(docs)
+        docs, pages = self._admit(batch)
+        outcomes = self._extract_all(docs, pages)
         out: Batch = []
         for doc, outcome in zip(docs, outcomes, strict=True):
             if outcome.status != "ok":
@@ -113,32 +118,38 @@ class Extractor(BatchStep):
             out.append(doc)
         return out
 
-    def _admit(self, batch: Batch) -> Batch:
-        """The documents that pass the guards before parsing; the others are counted."""
+    def _admit(self, batch: Batch) -> tuple[Batch, list[str] | list[bytes]]:
+        """The documents that pass the guards before parsing (the others are counted), and
+        their pages: UTF-8 bytes when they go to the child process (encoded once, for the
+        guard and the pipe alike), else the text."""
         sized: Batch = []
         for doc in batch:
             if len(doc.text) > self.max_html_chars:
                 self.stats.add("dropped_too_large")
             else:
                 sized.append(doc)
-        reasons = oversized_shapes([d.text for d in sized], self.max_tag_depth, self.max_tags)
-        admitted: Batch = []
-        for doc, reason in zip(sized, reasons, strict=True):
-            if reason is None:
-                admitted.append(doc)
-            else:
-                self.stats.add(f"dropped_{reason}")
-        return admitted
+        pages: list[str] | list[bytes]
+        if self.isolation == "process":
+            pages = [d.text.encode("utf-8", "surrogatepass") for d in sized]
+        else:
+            pages = [d.text for d in sized]
+        reasons = oversized_shapes(pages, self.max_tag_depth, self.max_tags)
+        if not any(reasons):
+            return sized, pages
+        for reason in filter(None, reasons):
+            self.stats.add(f"dropped_{reason}")
+        keep = [i for i, reason in enumerate(reasons) if reason is None]
+        return [sized[i] for i in keep], [pages[i] for i in keep]  # type: ignore[return-value]
 
-    def _extract_all(self, docs: Batch) -> list[Outcome]:
+    def _extract_all(self, docs: Batch, pages: list[str] | list[bytes]) -> list[Outcome]:
         if not docs:
             return []
         if self.isolation == "none":
             return [self._extract_here(d.text) for d in docs]
         if self._pool is None:
-            self._pool = IsolatedMap(self.extract, self.timeout, setup=self.load)
+            self._pool = IsolatedMap(self.extract_encoded, self.timeout, setup=self.load)
         starts = self._pool.starts
-        outcomes = self._pool.map([d.text for d in docs])
+        outcomes = self._pool.map(pages)
         self.stats.add("child_starts", self._pool.starts - starts)
         return outcomes
 

@@ -18,7 +18,7 @@
 //! So a page of unclosed `<div>`s is as deep as it looks, while a page of unclosed `<p>` or
 //! `<li>` is not.
 
-use memchr::{memchr, memmem};
+use memchr::{memchr, memchr3, memmem};
 use rayon::prelude::*;
 
 /// How far below the top of the stack an end tag looks for its element.
@@ -113,21 +113,22 @@ fn is_name_byte(b: u8) -> bool {
     !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>')
 }
 
-/// Index just past the `>` that ends a tag whose attributes start at `i` (quotes respected),
-/// and whether the tag ends with `/>`.
+/// Index just past the `>` that ends a tag whose attributes start at `i` (quoted attribute
+/// values skipped whole), and whether the tag ends with `/>`.
 fn tag_end(b: &[u8], mut i: usize) -> (usize, bool) {
-    let mut last = 0u8;
-    while i < b.len() {
-        match b[i] {
-            b'>' => return (i + 1, last == b'/'),
-            q @ (b'"' | b'\'') if matches!(last, b'=' | b' ' | b'\t' | b'\n' | b'\r') => {
-                i = memchr(q, &b[i + 1..]).map_or(b.len(), |p| i + 1 + p + 1);
-                last = q;
-                continue;
-            }
-            c => last = c,
+    while let Some(p) = memchr3(b'>', b'"', b'\'', &b[i..]) {
+        let at = i + p;
+        let q = b[at];
+        if q == b'>' {
+            return (at + 1, at > 0 && b[at - 1] == b'/');
         }
-        i += 1;
+        // a quote opens a value right after `=` or a space; elsewhere it is a plain byte
+        let opens = at > 0 && matches!(b[at - 1], b'=' | b' ' | b'\t' | b'\n' | b'\r');
+        i = if opens {
+            memchr(q, &b[at + 1..]).map_or(b.len(), |e| at + 1 + e + 1)
+        } else {
+            at + 1
+        };
     }
     (b.len(), false)
 }
@@ -229,11 +230,11 @@ pub fn html_shape(html: &[u8], limits: ShapeLimits) -> HtmlShape {
     shape
 }
 
-/// [`html_shape`] of each page, pages in parallel.
-pub fn html_shapes<S: AsRef<str> + Sync>(pages: &[S], limits: ShapeLimits) -> Vec<HtmlShape> {
+/// [`html_shape`] of each page (bytes or text), pages in parallel.
+pub fn html_shapes<S: AsRef<[u8]> + Sync>(pages: &[S], limits: ShapeLimits) -> Vec<HtmlShape> {
     pages
         .par_iter()
-        .map(|p| html_shape(p.as_ref().as_bytes(), limits))
+        .map(|p| html_shape(p.as_ref(), limits))
         .collect()
 }
 

@@ -1,0 +1,118 @@
+"""Cost of extracting in a killable child process (``isolation: process``) vs in the worker.
+
+Input: the 885 real pages of ``../shared/data/html``, decoded once, in batches of 256 (the
+readers' default). Per extractor, two steps live side by side in this process, as in a worker:
+``isolation: process`` (its child started and warmed before timing) and ``isolation: none``
+(library imported before timing). Each repeat times one pass of each over all pages, in
+alternating order (load from other processes hits both alike); the table gives medians, the
+ratio process / none per repeat and its median (target <= 1.10), and the child's start time
+(paid once per worker, and again after each killed or crashed page). Trafilatura runs with
+``deduplicate: false`` so that every pass does the same work.
+
+Usage: ``python benchmarks/isolation_bench.py [--repeats 5] [--extractors resiliparse,trafilatura]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATA = next(
+    (p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared" / "data",
+)
+BATCH = 256
+
+
+def load_pages() -> list[tuple[str, str]]:
+    from fineweb_kit.warc.charset import decode_html
+
+    files = sorted((DATA / "html").glob("*.html.gz"))
+    return [(f.name, decode_html(gzip.open(f).read())[0]) for f in files]
+
+
+def make(extractor: str, isolation: str):
+    from fineweb_kit.steps.extractors.resiliparse import ResiliparseExtractor
+    from fineweb_kit.steps.extractors.trafilatura import Trafilatura
+
+    if extractor == "resiliparse":
+        return ResiliparseExtractor(isolation=isolation)
+    return Trafilatura(isolation=isolation, deduplicate=False)
+
+
+def one_pass(step, pages: list[tuple[str, str]]) -> tuple[float, int]:
+    from fineweb_kit.document import Document
+    from fineweb_kit.steps.base import TaskContext
+
+    ctx = TaskContext(stage="bench")
+    kept = 0
+    t0 = time.perf_counter()
+    for i in range(0, len(pages), BATCH):
+        docs = [Document(html, name) for name, html in pages[i : i + BATCH]]
+        kept += len(step.process_batch(docs, ctx))
+    return time.perf_counter() - t0, kept
+
+
+def bench(extractor: str, pages: list[tuple[str, str]], repeats: int) -> dict:
+    steps = {mode: make(extractor, mode) for mode in ("process", "none")}
+    t0 = time.perf_counter()
+    one_pass(steps["process"], pages[:1])  # starts the child (imports, setup)
+    start = time.perf_counter() - t0
+    steps["none"].load()
+    secs: dict[str, list[float]] = {"process": [], "none": []}
+    kept: dict[str, int] = {}
+    for rep in range(repeats):
+        order = ("process", "none") if rep % 2 == 0 else ("none", "process")
+        for mode in order:
+            s, kept[mode] = one_pass(steps[mode], pages)
+            secs[mode].append(s)
+        print(
+            f"  {extractor} run {rep + 1}: process {secs['process'][-1]:.2f} s, "
+            f"none {secs['none'][-1]:.2f} s",
+            file=sys.stderr,
+        )
+    steps["process"].teardown()
+    ratios = [p / n for p, n in zip(secs["process"], secs["none"], strict=True)]
+    return {"secs": secs, "kept": kept, "ratios": ratios, "start": start}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--extractors", default="resiliparse,trafilatura")
+    args = ap.parse_args()
+    pages = load_pages()
+    mb = sum(len(h.encode()) for _, h in pages) / 1e6
+    results = {e: bench(e, pages, args.repeats) for e in args.extractors.split(",")}
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    print(
+        f"input: {len(pages)} pages of ../shared/data/html ({mb:.1f} MB), batches of {BATCH}; "
+        f"{args.repeats} passes per mode, modes alternating\n"
+    )
+    cols = ["extractor", "pages kept (process / none)", "process s (median)", "none s (median)"]
+    cols += ["pages/s process / none", "ratio per run", "ratio (median)", "child start s"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for name, r in results.items():
+        p, n = (statistics.median(r["secs"][m]) for m in ("process", "none"))
+        per_run = ", ".join(f"{x:.3f}" for x in r["ratios"])
+        print(
+            f"| {name} | {r['kept']['process']} / {r['kept']['none']} | {p:.2f} | {n:.2f} | "
+            f"{len(pages) / p:.0f} / {len(pages) / n:.0f} | {per_run} | "
+            f"**{statistics.median(r['ratios']):.3f}** | {r['start']:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
