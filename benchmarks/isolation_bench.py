@@ -1,13 +1,15 @@
 """Cost of extracting in a killable child process (``isolation: process``) vs in the worker.
 
 Input: the 885 real pages of ``../shared/data/html``, decoded once, in batches of 256 (the
-readers' default). Per extractor, two steps live side by side in this process, as in a worker:
-``isolation: process`` (its child started and warmed before timing) and ``isolation: none``
-(library imported before timing). Each repeat times one pass of each over all pages, in
-alternating order (load from other processes hits both alike); the table gives medians, the
-ratio process / none per repeat and its median (target <= 1.10), and the child's start time
-(paid once per worker, and again after each killed or crashed page). Trafilatura runs with
-``deduplicate: false`` so that every pass does the same work.
+readers' default). Per extractor, three steps live side by side in this process, as in a
+worker: ``process`` (the default: guards, then a child process; the child started and warmed
+before timing), ``none`` (guards, then in the worker) and ``before`` (in the worker without the
+depth/tag guards: what extraction cost before the child process and the guards existed). Each
+repeat times one pass of each over all pages, in rotating order (load from other processes
+hits all alike); the table gives medians, the ratios process / before (the target: <= 1.10)
+and process / none per repeat with their medians, and the child's start time (paid once per
+worker, and again after each killed or crashed page). Trafilatura runs with ``deduplicate:
+false`` so that every pass does the same work.
 
 Usage: ``python benchmarks/isolation_bench.py [--repeats 5] [--extractors resiliparse,trafilatura]``
 """
@@ -39,13 +41,19 @@ def load_pages() -> list[tuple[str, str]]:
     return [(f.name, decode_html(gzip.open(f).read())[0]) for f in files]
 
 
-def make(extractor: str, isolation: str):
+MODES = ("process", "none", "before")
+
+
+def make(extractor: str, mode: str):
     from fineweb_kit.steps.extractors.resiliparse import ResiliparseExtractor
     from fineweb_kit.steps.extractors.trafilatura import Trafilatura
 
+    kw = {"isolation": "process" if mode == "process" else "none"}
+    if mode == "before":
+        kw |= {"max_tag_depth": 0, "max_tags": 0}
     if extractor == "resiliparse":
-        return ResiliparseExtractor(isolation=isolation)
-    return Trafilatura(isolation=isolation, deduplicate=False)
+        return ResiliparseExtractor(**kw)
+    return Trafilatura(deduplicate=False, **kw)
 
 
 def one_pass(step, pages: list[tuple[str, str]]) -> tuple[float, int]:
@@ -62,25 +70,26 @@ def one_pass(step, pages: list[tuple[str, str]]) -> tuple[float, int]:
 
 
 def bench(extractor: str, pages: list[tuple[str, str]], repeats: int) -> dict:
-    steps = {mode: make(extractor, mode) for mode in ("process", "none")}
+    steps = {mode: make(extractor, mode) for mode in MODES}
     t0 = time.perf_counter()
     one_pass(steps["process"], pages[:1])  # starts the child (imports, setup)
     start = time.perf_counter() - t0
     steps["none"].load()
-    secs: dict[str, list[float]] = {"process": [], "none": []}
+    secs: dict[str, list[float]] = {m: [] for m in MODES}
     kept: dict[str, int] = {}
     for rep in range(repeats):
-        order = ("process", "none") if rep % 2 == 0 else ("none", "process")
-        for mode in order:
+        for mode in MODES[rep % 3 :] + MODES[: rep % 3]:
             s, kept[mode] = one_pass(steps[mode], pages)
             secs[mode].append(s)
         print(
-            f"  {extractor} run {rep + 1}: process {secs['process'][-1]:.2f} s, "
-            f"none {secs['none'][-1]:.2f} s",
+            f"  {extractor} run {rep + 1}: " + ", ".join(f"{m} {secs[m][-1]:.2f} s" for m in MODES),
             file=sys.stderr,
         )
     steps["process"].teardown()
-    ratios = [p / n for p, n in zip(secs["process"], secs["none"], strict=True)]
+    ratios = {
+        base: [p / n for p, n in zip(secs["process"], secs[base], strict=True)]
+        for base in ("before", "none")
+    }
     return {"secs": secs, "kept": kept, "ratios": ratios, "start": start}
 
 
@@ -100,17 +109,19 @@ def main() -> None:
         f"input: {len(pages)} pages of ../shared/data/html ({mb:.1f} MB), batches of {BATCH}; "
         f"{args.repeats} passes per mode, modes alternating\n"
     )
-    cols = ["extractor", "pages kept (process / none)", "process s (median)", "none s (median)"]
-    cols += ["pages/s process / none", "ratio per run", "ratio (median)", "child start s"]
+    cols = ["extractor", "pages kept", "s (median) process / none / before"]
+    cols += ["process / before per run", "**process / before**", "process / none (median)"]
+    cols += ["child start s"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for name, r in results.items():
-        p, n = (statistics.median(r["secs"][m]) for m in ("process", "none"))
-        per_run = ", ".join(f"{x:.3f}" for x in r["ratios"])
+        med = " / ".join(f"{statistics.median(r['secs'][m]):.2f}" for m in MODES)
+        kept = " / ".join(str(r["kept"][m]) for m in MODES)
+        per_run = ", ".join(f"{x:.3f}" for x in r["ratios"]["before"])
         print(
-            f"| {name} | {r['kept']['process']} / {r['kept']['none']} | {p:.2f} | {n:.2f} | "
-            f"{len(pages) / p:.0f} / {len(pages) / n:.0f} | {per_run} | "
-            f"**{statistics.median(r['ratios']):.3f}** | {r['start']:.2f} |"
+            f"| {name} | {kept} | {med} | {per_run} | "
+            f"**{statistics.median(r['ratios']['before']):.3f}** | "
+            f"{statistics.median(r['ratios']['none']):.3f} | {r['start']:.2f} |"
         )
 
 

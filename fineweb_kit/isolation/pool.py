@@ -3,7 +3,9 @@
 :class:`IsolatedMap` keeps one child per caller (per worker process). Items go to it
 over a pipe, one message each, written by a feeder thread so that the next items wait in the
 pipe while the child works; results come back one message per item, in order, as each
-finishes, so the parent always knows which item is running. Per item:
+finishes, so the parent always knows which item is running. ``bytes`` items (pages) travel
+through shared memory instead (:mod:`.shared_pages`, one copy) and reach the function as
+read-only memoryviews, valid during the call. Per item:
 
 - the child cuts Python-level work at ``timeout`` itself (a ``SIGALRM`` timer, no restart);
 - if no answer arrives within ``timeout + KILL_GRACE_S`` (the item is stuck in C/Rust code,
@@ -28,6 +30,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from fineweb_kit.exceptions import FinewebKitError
+from fineweb_kit.isolation.progress import Progress
+from fineweb_kit.isolation.shared_pages import SharedPages, Span
 
 KILL_GRACE_S = 0.5
 """How long after ``timeout`` an item stuck in native code is given before the child is killed."""
@@ -65,7 +70,7 @@ class Outcome:
 class _Child:
     """One running child process and its two pipe ends."""
 
-    def __init__(self, job: bytes, start_timeout: float) -> None:
+    def __init__(self, job: bytes, start_timeout: float, shared_fds: tuple[int, int]) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         for fd in (to_child_w, from_child_w):
@@ -77,8 +82,8 @@ class _Child:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(to_child_r), str(from_child_w)],
-                pass_fds=(to_child_r, from_child_w),
+                [sys.executable, "-c", _CHILD, *map(str, (to_child_r, from_child_w, *shared_fds))],
+                pass_fds=(to_child_r, from_child_w, *shared_fds),
                 stdin=subprocess.DEVNULL,
                 env=env,
             )
@@ -86,6 +91,7 @@ class _Child:
             os.close(to_child_r)
             os.close(from_child_w)
         self.feeder: threading.Thread | None = None
+        self.sent = 0  # items sent so far: the child numbers them 0, 1, ...
         self.outbox = Connection(to_child_w, readable=False)
         self.inbox = Connection(from_child_r, writable=False)
         try:
@@ -104,9 +110,16 @@ class _Child:
             self.stop(kill=True)
             raise IsolationError(f"the child process's setup failed: {detail}")
 
+    def feed_spans(self, spans: list[Span]) -> None:
+        """Sends the spans of byte items already in the shared region: one small message."""
+        self.sent += len(spans)
+        with contextlib.suppress(OSError):  # a dead child shows as end of file to map()
+            self.outbox.send(("spans", spans))
+
     def feed(self, items: Sequence[Any]) -> None:
         """Starts sending ``items`` from a thread, one message each, so the child finds the
         next page waiting in the pipe while the parent waits for answers."""
+        self.sent += len(items)
         self.feeder = threading.Thread(target=self._send_all, args=(items,), daemon=True)
         self.feeder.start()
 
@@ -140,6 +153,14 @@ class _Child:
         for conn in (self.outbox, self.inbox):
             conn.close()
         return describe_exit(code)
+
+
+def _outcome(status: str, value: Any) -> Outcome:
+    if status == "ok":
+        return Outcome("ok", value)
+    if status == "timeout":
+        return Outcome("timeout", detail=f"over {value:g} s")
+    return Outcome("error", detail=str(value))
 
 
 def _defined_in_main(fn: object) -> bool:
@@ -193,10 +214,26 @@ class IsolatedMap:
         self.starts = 0
         self._child: _Child | None = None
         self._finalizer: weakref.finalize | None = None
+        self._pages: SharedPages | None = None
+        self._progress: Progress | None = None
+        self._limit = self.timeout + KILL_GRACE_S if self.timeout > 0 else None
+
+    def _shared_pages(self) -> SharedPages:
+        if self._pages is None:
+            self._pages = SharedPages()
+        return self._pages
+
+    def _progress_cell(self) -> Progress:
+        if self._progress is None:
+            self._progress = Progress()
+        return self._progress
 
     def _ensure_child(self) -> _Child:
         if self._child is None:
-            self._child = _Child(self._job, self.start_timeout)
+            progress = self._progress_cell()
+            progress.reset()
+            fds = (self._shared_pages().fd, progress.fd)
+            self._child = _Child(self._job, self.start_timeout, fds)
             self.starts += 1
             # a forgotten map (no close) still ends its child when collected or at exit
             self._finalizer = weakref.finalize(self, self._child.stop, True)
@@ -216,37 +253,76 @@ class IsolatedMap:
     def map(self, items: Sequence[Any]) -> list[Outcome]:
         """One :class:`Outcome` per item, in order. Raises :class:`IsolationError` only if a
         child cannot be started at all."""
-        out: list[Outcome] = []
-        limit = self.timeout + KILL_GRACE_S if self.timeout > 0 else None
-        while len(out) < len(items):
+        results: list[Outcome | None] = [None] * len(items)
+        spans = None
+        if items and all(isinstance(x, bytes) for x in items):
+            spans = self._shared_pages().write(items)  # type: ignore[arg-type]
+        todo = list(range(len(items)))
+        while todo:
             child = self._ensure_child()
-            child.feed(items[len(out) :])
-            while len(out) < len(items):
-                if not child.inbox.poll(limit):
-                    self._discard_child()
-                    out.append(Outcome("timeout", detail=f"over {limit:g} s", killed=True))
-                    break
-                try:
-                    status, value = child.inbox.recv()
-                except (EOFError, OSError):
-                    out.append(Outcome("crashed", detail=self._discard_child()))
-                    break
-                if status == "ok":
-                    out.append(Outcome("ok", value))
-                elif status == "timeout":
-                    out.append(Outcome("timeout", detail=f"over {value:g} s"))
-                else:
-                    out.append(Outcome("error", detail=str(value)))
+            first = child.sent  # the child's number for todo[0]
+            if spans is not None:
+                child.feed_spans([spans[i] for i in todo])
             else:
+                child.feed([items[i] for i in todo])
+            done, failure = self._collect(child, first, todo, results)
+            if failure is None:
                 if child.feeder is not None:
                     child.feeder.join()
-        return out
+                break
+            # the item being worked on is to blame; finished but unsent answers are redone
+            running, _ = self._progress_cell().read()
+            blamed = running - first if done <= running - first < len(todo) else done
+            detail = self._discard_child()
+            if failure == "timeout":
+                assert self._limit is not None
+                results[todo[blamed]] = Outcome(
+                    "timeout", detail=f"over {self._limit:g} s", killed=True
+                )
+            else:
+                results[todo[blamed]] = Outcome("crashed", detail=detail)
+            todo = [i for k, i in enumerate(todo) if k >= done and k != blamed]
+        return [r if r is not None else Outcome("error", detail="lost") for r in results]
+
+    def _collect(
+        self, child: _Child, first: int, todo: list[int], results: list[Outcome | None]
+    ) -> tuple[int, str | None]:
+        """Receives answers for ``todo`` until all are in (``(n, None)``), an item overruns
+        (``(done, "timeout")``) or the child dies (``(done, "crashed")``)."""
+        done = 0
+        while done < len(todo):
+            wait = self._time_left(first + done)
+            if child.inbox.poll(wait):
+                try:
+                    answers = child.inbox.recv()
+                except (EOFError, OSError):
+                    return done, "crashed"
+                for status, value in answers:
+                    results[todo[done]] = _outcome(status, value)
+                    done += 1
+            elif wait is not None and self._time_left(first + done) == 0.0:
+                return done, "timeout"
+        return done, None
+
+    def _time_left(self, unanswered: int) -> float | None:
+        """Seconds until the item now running overruns (None: no limit). While the child has
+        not yet started an unanswered item, a full limit (checked again then)."""
+        if self._limit is None:
+            return None
+        running, started = self._progress_cell().read()
+        if running < unanswered:
+            return self._limit
+        return max(0.0, started + self._limit - time.monotonic())
 
     def close(self) -> None:
         """Stops the child (it also stops by itself when this process ends)."""
         child = self._take_child()
         if child is not None:
             child.stop()
+        for shared in (self._pages, self._progress):
+            if shared is not None:
+                shared.close()
+        self._pages = self._progress = None
 
     def __enter__(self) -> IsolatedMap:
         return self

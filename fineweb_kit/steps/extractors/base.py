@@ -97,10 +97,10 @@ class Extractor(BatchStep):
             self._pool.close()
             self._pool = None
 
-    def extract_encoded(self, data: bytes) -> str:
-        """:meth:`extract` of a page given as UTF-8 bytes (what the child process receives).
-        Extractors whose library parses bytes may override it to skip the decoding."""
-        return self.extract(data.decode("utf-8", "surrogatepass"))
+    def extract_encoded(self, data: bytes | memoryview) -> str:
+        """:meth:`extract` of a page given as UTF-8 bytes (what the child process receives,
+        as a view of shared memory). Extractors whose library parses bytes may override it."""
+        return self.extract(str(data, "utf-8", "surrogatepass"))
 
     def process_batch(self, batch: Batch, ctx: TaskContext) -> Batch:
         docs, pages = self._admit(batch)
