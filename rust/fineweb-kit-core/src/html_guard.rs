@@ -20,6 +20,8 @@
 
 use memchr::{memchr, memchr3, memmem};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use std::sync::OnceLock;
 
 /// How far below the top of the stack an end tag looks for its element.
 pub const END_TAG_SEARCH: usize = 512;
@@ -94,17 +96,74 @@ const TABLE_PARTS: &[u64] = names!(
     b"table", b"tbody", b"thead", b"tfoot", b"tr", b"td", b"th", b"caption"
 );
 
-/// Pops to (and including) the nearest element in `targets`, unless an element in `stop` or
-/// (if `scoped`) a scope boundary comes first.
-fn close_nearest(stack: &mut Vec<u64>, targets: &[u64], stop: &[u64], scoped: bool) {
-    for k in (0..stack.len()).rev().take(END_TAG_SEARCH) {
-        let h = stack[k];
-        if targets.contains(&h) {
-            stack.truncate(k);
-            return;
+const F_VOID: u8 = 1;
+const F_RAW_TEXT: u8 = 2;
+const F_CLOSES_P: u8 = 4;
+const F_SCOPE: u8 = 8;
+const F_TABLE_PART: u8 = 16;
+
+/// The flags of a tag name (by hash), looked up once per tag.
+fn flags(h: u64) -> u8 {
+    static TABLE: OnceLock<FxHashMap<u64, u8>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = FxHashMap::default();
+        for (names, flag) in [
+            (VOID, F_VOID),
+            (RAW_TEXT, F_RAW_TEXT),
+            (CLOSES_P, F_CLOSES_P),
+            (SCOPE, F_SCOPE),
+            (TABLE_PARTS, F_TABLE_PART),
+        ] {
+            for &n in names {
+                *t.entry(n).or_insert(0) |= flag;
+            }
         }
-        if stop.contains(&h) || (scoped && SCOPE.contains(&h)) {
-            return;
+        t
+    });
+    table.get(&h).copied().unwrap_or(0)
+}
+
+/// An open element: its name's hash and whether it is a scope boundary.
+#[derive(Clone, Copy)]
+struct Open {
+    name: u64,
+    scope: bool,
+}
+
+/// The open elements, and how many of them are `<p>` (most pages close their paragraphs, so
+/// the search for an open `<p>` that block tags need is mostly skipped).
+#[derive(Default)]
+struct Stack {
+    open: Vec<Open>,
+    paragraphs: usize,
+}
+
+impl Stack {
+    fn push(&mut self, name: u64, flags: u8) {
+        self.paragraphs += usize::from(name == P);
+        self.open.push(Open {
+            name,
+            scope: flags & F_SCOPE != 0,
+        });
+    }
+
+    fn pop_to(&mut self, k: usize) {
+        self.paragraphs -= self.open[k..].iter().filter(|o| o.name == P).count();
+        self.open.truncate(k);
+    }
+
+    /// Pops to (and including) the nearest element in `targets`, unless an element in `stop`
+    /// or (if `scoped`) a scope boundary comes first.
+    fn close_nearest(&mut self, targets: &[u64], stop: &[u64], scoped: bool) {
+        for k in (0..self.open.len()).rev().take(END_TAG_SEARCH) {
+            let o = self.open[k];
+            if targets.contains(&o.name) {
+                self.pop_to(k);
+                return;
+            }
+            if (scoped && o.scope) || stop.contains(&o.name) {
+                return;
+            }
         }
     }
 }
@@ -152,7 +211,7 @@ fn skip_raw_text(b: &[u8], mut i: usize, name: &[u8]) -> usize {
 /// Scans one page; stops as soon as a count exceeds `limits`.
 pub fn html_shape(html: &[u8], limits: ShapeLimits) -> HtmlShape {
     let b = html;
-    let mut stack: Vec<u64> = Vec::new();
+    let mut stack = Stack::default();
     let mut shape = HtmlShape::default();
     let mut i = 0;
     while let Some(p) = memchr(b'<', &b[i..]) {
@@ -175,8 +234,8 @@ pub fn html_shape(html: &[u8], limits: ShapeLimits) -> HtmlShape {
                 }
                 let h = fnv(&b[start..e]);
                 // table parts close through open cells; other end tags stop at a scope boundary
-                let table_part = TABLE_PARTS.contains(&h);
-                close_nearest(&mut stack, &[h], &[], !table_part);
+                let table_part = flags(h) & F_TABLE_PART != 0;
+                stack.close_nearest(&[h], &[], !table_part);
                 i = tag_end(b, e).0;
             }
             Some(c) if c.is_ascii_alphabetic() => {
@@ -187,35 +246,36 @@ pub fn html_shape(html: &[u8], limits: ShapeLimits) -> HtmlShape {
                 }
                 let name = &b[start..e];
                 let h = fnv(name);
+                let f = flags(h);
                 let (next, self_closed) = tag_end(b, e);
                 i = next;
                 shape.tags += 1;
-                if CLOSES_P.contains(&h) {
-                    close_nearest(&mut stack, &[P], &[], true);
+                if f & F_CLOSES_P != 0 && stack.paragraphs > 0 {
+                    stack.close_nearest(&[P], &[], true);
                 }
                 match h {
-                    LI => close_nearest(&mut stack, &[LI], LIST_SCOPE, true),
-                    DD | DT => close_nearest(&mut stack, &[DD, DT], DL_SCOPE, true),
-                    TD | TH => close_nearest(&mut stack, &[TD, TH], ROW_SCOPE, false),
+                    LI => stack.close_nearest(&[LI], LIST_SCOPE, true),
+                    DD | DT => stack.close_nearest(&[DD, DT], DL_SCOPE, true),
+                    TD | TH => stack.close_nearest(&[TD, TH], ROW_SCOPE, false),
                     TR => {
-                        close_nearest(&mut stack, &[TD, TH], ROW_SCOPE, false);
-                        close_nearest(&mut stack, &[TR], TABLE_SCOPE, false);
+                        stack.close_nearest(&[TD, TH], ROW_SCOPE, false);
+                        stack.close_nearest(&[TR], TABLE_SCOPE, false);
                     }
                     OPTION => {
-                        if stack.last() == Some(&OPTION) {
-                            stack.pop();
+                        if stack.open.last().is_some_and(|o| o.name == OPTION) {
+                            stack.pop_to(stack.open.len() - 1);
                         }
                     }
                     _ => {}
                 }
-                let depth = stack.len() as u64 + 1;
+                let depth = stack.open.len() as u64 + 1;
                 shape.max_depth = shape.max_depth.max(depth);
-                if RAW_TEXT.contains(&h) {
+                if f & F_RAW_TEXT != 0 {
                     if !self_closed {
                         i = skip_raw_text(b, i, name);
                     }
-                } else if !self_closed && !VOID.contains(&h) {
-                    stack.push(h);
+                } else if !self_closed && f & F_VOID == 0 {
+                    stack.push(h, f);
                 }
                 if shape.max_depth > limits.max_depth || shape.tags > limits.max_tags {
                     return shape;
