@@ -63,19 +63,23 @@ macro_rules! names {
     ($($n:literal),* $(,)?) => { &[$(fnv($n)),*] };
 }
 
+#[rustfmt::skip]
 const VOID: &[u64] = names!(
     b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
     b"param", b"source", b"track", b"wbr", b"keygen", b"basefont", b"bgsound", b"frame"
 );
+#[rustfmt::skip]
 const RAW_TEXT: &[u64] = names!(
     b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes"
 );
+#[rustfmt::skip]
 const CLOSES_P: &[u64] = names!(
     b"address", b"article", b"aside", b"blockquote", b"center", b"details", b"dialog", b"dir",
     b"div", b"dl", b"fieldset", b"figcaption", b"figure", b"footer", b"form", b"h1", b"h2",
     b"h3", b"h4", b"h5", b"h6", b"header", b"hgroup", b"hr", b"main", b"menu", b"nav", b"ol",
     b"p", b"pre", b"section", b"summary", b"table", b"ul", b"li", b"dd", b"dt", b"listing"
 );
+#[rustfmt::skip]
 const SCOPE: &[u64] = names!(
     b"html", b"table", b"td", b"th", b"caption", b"object", b"template", b"applet",
     b"marquee", b"svg", b"math"
@@ -92,6 +96,7 @@ const LIST_SCOPE: &[u64] = names!(b"ul", b"ol");
 const DL_SCOPE: &[u64] = names!(b"dl");
 const ROW_SCOPE: &[u64] = names!(b"tr");
 const TABLE_SCOPE: &[u64] = names!(b"table", b"tbody", b"thead", b"tfoot");
+#[rustfmt::skip]
 const TABLE_PARTS: &[u64] = names!(
     b"table", b"tbody", b"thead", b"tfoot", b"tr", b"td", b"th", b"caption"
 );
@@ -261,10 +266,8 @@ pub fn html_shape(html: &[u8], limits: ShapeLimits) -> HtmlShape {
                         stack.close_nearest(&[TD, TH], ROW_SCOPE, false);
                         stack.close_nearest(&[TR], TABLE_SCOPE, false);
                     }
-                    OPTION => {
-                        if stack.open.last().is_some_and(|o| o.name == OPTION) {
-                            stack.pop_to(stack.open.len() - 1);
-                        }
+                    OPTION if stack.open.last().is_some_and(|o| o.name == OPTION) => {
+                        stack.pop_to(stack.open.len() - 1);
                     }
                     _ => {}
                 }
@@ -309,7 +312,10 @@ mod tests {
 
     #[test]
     fn nesting_closed_and_unclosed() {
-        assert_eq!(shape("<html><body><div><p>x</p></div></body></html>"), (4, 4));
+        assert_eq!(
+            shape("<html><body><div><p>x</p></div></body></html>"),
+            (4, 4)
+        );
         assert_eq!(shape(&"<div>".repeat(30_000)), (30_000, 30_000));
         assert_eq!(shape(&"<div></div>".repeat(1000)), (1, 1000));
         assert_eq!(shape(&"<b>".repeat(100_000)), (100_000, 100_000));
@@ -319,9 +325,18 @@ mod tests {
     fn implied_end_tags_do_not_nest() {
         assert_eq!(shape(&"<p>para".repeat(5000)).0, 1);
         assert_eq!(shape(&format!("<ul>{}</ul>", "<li>item".repeat(5000))).0, 2);
-        assert_eq!(shape(&format!("<table>{}</table>", "<tr><td>a<td>b".repeat(500))).0, 3);
-        assert_eq!(shape(&format!("<dl>{}</dl>", "<dt>a<dd>b".repeat(500))).0, 2);
-        assert_eq!(shape(&format!("<select>{}</select>", "<option>a".repeat(500))).0, 2);
+        assert_eq!(
+            shape(&format!("<table>{}</table>", "<tr><td>a<td>b".repeat(500))).0,
+            3
+        );
+        assert_eq!(
+            shape(&format!("<dl>{}</dl>", "<dt>a<dd>b".repeat(500))).0,
+            2
+        );
+        assert_eq!(
+            shape(&format!("<select>{}</select>", "<option>a".repeat(500))).0,
+            2
+        );
         assert_eq!(shape("<p>a<div>b</div>").0, 1); // a div closes the open p
     }
 
@@ -332,7 +347,10 @@ mod tests {
         let script = "<script>if (a<b) { x = '<div><div><div>'; }</script>";
         assert_eq!(shape(script), (1, 1));
         assert_eq!(shape("<STYLE>p < div {}</style ><div>"), (1, 2));
-        assert_eq!(shape("<!-- <div><div> --><!doctype html><?xml x?><p>"), (1, 1));
+        assert_eq!(
+            shape("<!-- <div><div> --><!doctype html><?xml x?><p>"),
+            (1, 1)
+        );
         assert_eq!(shape("<div title=\"a > b <div>\" data-x='<p>'>"), (1, 1));
         assert_eq!(shape("a < b and c<d"), (1, 1)); // `<d` is a tag, `< b` is text
     }
@@ -341,7 +359,7 @@ mod tests {
     fn end_tags_close_the_nearest_match_or_are_ignored() {
         assert_eq!(shape("<div><span><i>x</div><div>").0, 3);
         assert_eq!(shape(&"<div></span>".repeat(10)).0, 10); // unmatched end tags ignored
-        // a scope boundary stops the search: </div> inside a cell does not close outer divs
+                                                             // a scope boundary stops the search: </div> inside a cell does not close outer divs
         assert_eq!(shape("<div><table><tr><td></div><b>").0, 5);
         assert_eq!(shape(&"<table><tr><td>a</tr>".repeat(50)).0, 52); // tables nest, rows close
         assert_eq!(shape("<DIV><Div></div></DIV><div>").0, 2); // case-insensitive
@@ -354,7 +372,13 @@ mod tests {
             max_depth: 100,
             max_tags: u64::MAX,
         };
-        assert_eq!(html_shape(page.as_bytes(), lim), HtmlShape { max_depth: 101, tags: 101 });
+        assert_eq!(
+            html_shape(page.as_bytes(), lim),
+            HtmlShape {
+                max_depth: 101,
+                tags: 101
+            }
+        );
         let lim = ShapeLimits {
             max_depth: u64::MAX,
             max_tags: 50,
@@ -364,7 +388,16 @@ mod tests {
 
     #[test]
     fn truncated_input_never_panics() {
-        for s in ["<", "<div", "<div class='x", "<!--", "</", "</di", "<script>x", "<a b=\""] {
+        for s in [
+            "<",
+            "<div",
+            "<div class='x",
+            "<!--",
+            "</",
+            "</di",
+            "<script>x",
+            "<a b=\"",
+        ] {
             let _ = shape(s);
         }
         let pages = vec!["<div><div>".to_string(), "<p>".to_string()];

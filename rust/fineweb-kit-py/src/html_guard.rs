@@ -25,6 +25,9 @@ impl AsRef<[u8]> for Page {
     }
 }
 
+type DepthColumn<'py> = Bound<'py, PyArray1<u64>>;
+type TagsColumn<'py> = Bound<'py, PyArray1<u64>>;
+
 /// `(max_depth, tags)`: two numpy uint64 arrays, one entry per page. A page's scan stops once
 /// its depth exceeds `max_depth` or its tag count exceeds `max_tags` (the counts are then
 /// partial, but over the limit).
@@ -35,7 +38,7 @@ fn html_shapes<'py>(
     pages: Vec<Page>,
     max_depth: u64,
     max_tags: u64,
-) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>)> {
+) -> PyResult<(DepthColumn<'py>, TagsColumn<'py>)> {
     guard(|| {
         let limits = ShapeLimits {
             max_depth,
