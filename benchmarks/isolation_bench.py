@@ -44,11 +44,11 @@ def load_pages() -> list[tuple[str, str]]:
 MODES = ("process", "none", "before")
 
 
-def make(extractor: str, mode: str):
+def make(extractor: str, mode: str, timeout: float):
     from fineweb_kit.steps.extractors.resiliparse import ResiliparseExtractor
     from fineweb_kit.steps.extractors.trafilatura import Trafilatura
 
-    kw = {"isolation": "process" if mode == "process" else "none"}
+    kw: dict = {"isolation": "process" if mode == "process" else "none", "timeout": timeout}
     if mode == "before":
         kw |= {"max_tag_depth": 0, "max_tags": 0}
     if extractor == "resiliparse":
@@ -69,8 +69,8 @@ def one_pass(step, pages: list[tuple[str, str]]) -> tuple[float, int]:
     return time.perf_counter() - t0, kept
 
 
-def bench(extractor: str, pages: list[tuple[str, str]], repeats: int) -> dict:
-    steps = {mode: make(extractor, mode) for mode in MODES}
+def bench(extractor: str, pages: list[tuple[str, str]], repeats: int, timeout: float) -> dict:
+    steps = {mode: make(extractor, mode, timeout) for mode in MODES}
     t0 = time.perf_counter()
     one_pass(steps["process"], pages[:1])  # starts the child (imports, setup)
     start = time.perf_counter() - t0
@@ -97,17 +97,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--extractors", default="resiliparse,trafilatura")
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="per-page timeout of every mode: large, so that a loaded machine's slow pages do "
+        "not time out in one mode and not in another (the same work in every mode)",
+    )
     args = ap.parse_args()
     pages = load_pages()
     mb = sum(len(h.encode()) for _, h in pages) / 1e6
-    results = {e: bench(e, pages, args.repeats) for e in args.extractors.split(",")}
+    results = {e: bench(e, pages, args.repeats, args.timeout) for e in args.extractors.split(",")}
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end"
     )
     print(
-        f"input: {len(pages)} pages of ../shared/data/html ({mb:.1f} MB), batches of {BATCH}; "
-        f"{args.repeats} passes per mode, modes alternating\n"
+        f"input: {len(pages)} pages of ../shared/data/html ({mb:.1f} MB), batches of {BATCH}, "
+        f"timeout {args.timeout:g} s; {args.repeats} passes per mode, order rotating\n"
     )
     cols = ["extractor", "pages kept", "s (median) process / none / before"]
     cols += ["process / before per run", "**process / before**", "process / none (median)"]

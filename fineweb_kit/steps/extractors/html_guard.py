@@ -2,7 +2,7 @@
 
 :func:`oversized_shapes` scans a batch of raw HTML with ``_core.html_shapes``
 (``rust/fineweb-kit-core/src/html_guard.rs``: one pass per page, GIL released, pages in
-parallel, an early stop once a limit is exceeded; about 1 GB/s) and says, per page, whether it
+parallel, an early stop once a limit is exceeded) and says, per page, whether it
 is over a limit. The depth is the nesting an HTML5 parser would build, approximately (implied end
 tags of ``p``, ``li``, table cells, ... are applied; void and raw-text elements skipped).
 
@@ -10,9 +10,9 @@ Defaults, from the shared real pages (885 pages of ``../shared/data/html`` and t
 responses of ``../shared/data/warc``; ``benchmarks/html_shape_stats.py``, results in
 ``benchmarks/results/html_shape_stats.md``): nesting depth p50 16, p99 32, max 51; tags p50
 673, p99 2,707, max 10,106. ``max_tag_depth`` 1,000 (20x the deepest real page; Resiliparse
-needs 0.05 s at that depth, 0.9 s at 4,000 and grows with the square) and ``max_tags`` 100,000
-(10x the largest real page; trafilatura needs ~28 s for 100,000 ``<span>``s) drop none of
-them.
+needs 0.05 s at that depth, 1-2 s at 4,000 and grows with the square) and ``max_tags``
+100,000 (10x the largest real page; trafilatura needs 30-60 s for 100,000 ``<span>``s) drop
+none of them.
 """
 
 from __future__ import annotations
