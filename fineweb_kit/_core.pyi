@@ -304,3 +304,15 @@ class FastTextKernel:
         without building it."""
 
 # --------------------------------------- end of fasttext -------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# html_guard (rust/fineweb-kit-py/src/html_guard.rs): cheap shape checks before HTML parsing.
+# ---------------------------------------------------------------------------------------------
+
+def html_shapes(
+    pages: list[str] | list[bytes], max_depth: int = ..., max_tags: int = ...
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Per page: deepest element nesting and number of start tags (GIL released, pages in
+    parallel). A page's scan stops once a count exceeds its limit (counts then partial)."""
+
+# ------------------------------------- end of html_guard -------------------------------------

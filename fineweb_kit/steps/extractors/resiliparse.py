@@ -10,6 +10,7 @@ bullets kept, alt texts, links, form fields and noscript dropped.
 from __future__ import annotations
 
 from fineweb_kit.steps.extractors.base import Extractor
+from fineweb_kit.text.html_guard import DEFAULT_MAX_DEPTH, DEFAULT_MAX_TAGS
 
 
 class ResiliparseExtractor(Extractor):
@@ -19,18 +20,25 @@ class ResiliparseExtractor(Extractor):
     text. ``list_bullets``: prefix list items with bullets.
     """
 
+    default_isolation = "process"
     requires = (("resiliparse", "resiliparse"),)
 
     def __init__(
         self,
         timeout: float = 1.0,
         max_html_chars: int = 10_000_000,
+        max_tag_depth: int = DEFAULT_MAX_DEPTH,
+        max_tags: int = DEFAULT_MAX_TAGS,
+        isolation: str = "process",
         main_content: bool = True,
         list_bullets: bool = True,
     ) -> None:
-        super().__init__(timeout=timeout, max_html_chars=max_html_chars)
+        super().__init__(timeout, max_html_chars, max_tag_depth, max_tags, isolation)
         self.main_content = main_content
         self.list_bullets = list_bullets
+
+    def load(self) -> None:
+        import resiliparse.extract.html2text  # noqa: F401
 
     def extract(self, html: str) -> str:
         from resiliparse.extract.html2text import extract_plain_text

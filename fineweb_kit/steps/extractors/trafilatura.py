@@ -4,13 +4,15 @@ Settings are FineWeb's, as in datatrove's ``Trafilatura`` step used by ``example
 ``favor_precision=True`` (less text, but more surely main content), ``include_comments=False``,
 ``deduplicate=True`` (trafilatura drops repeated segments seen in recent pages of this process),
 no images, no tables' markup, plain text output. Default ``timeout`` 1 s per page as in
-datatrove's ``BaseExtractor`` -- but enforced by a timer in the worker (see :mod:`.timeout`)
-instead of datatrove's sandbox process, which pays pipe transfers for every page.
+datatrove's ``BaseExtractor``, enforced in a killable child process (``isolation: process``,
+see :mod:`.base`). With ``deduplicate``, trafilatura's cache of recent segments lives in that
+child and starts empty again after a restart (a killed or crashed page).
 """
 
 from __future__ import annotations
 
 from fineweb_kit.steps.extractors.base import Extractor
+from fineweb_kit.text.html_guard import DEFAULT_MAX_DEPTH, DEFAULT_MAX_TAGS
 
 
 class Trafilatura(Extractor):
@@ -23,22 +25,29 @@ class Trafilatura(Extractor):
     FineWeb's setting (default false).
     """
 
+    default_isolation = "process"
     requires = (("trafilatura", "trafilatura"),)
 
     def __init__(
         self,
         timeout: float = 1.0,
         max_html_chars: int = 10_000_000,
+        max_tag_depth: int = DEFAULT_MAX_DEPTH,
+        max_tags: int = DEFAULT_MAX_TAGS,
+        isolation: str = "process",
         favour_precision: bool = True,
         deduplicate: bool = True,
         include_tables: bool = True,
         fast: bool = False,
     ) -> None:
-        super().__init__(timeout=timeout, max_html_chars=max_html_chars)
+        super().__init__(timeout, max_html_chars, max_tag_depth, max_tags, isolation)
         self.favour_precision = favour_precision
         self.deduplicate = deduplicate
         self.include_tables = include_tables
         self.fast = fast
+
+    def load(self) -> None:
+        import trafilatura  # noqa: F401  (lxml, justext, readability: ~0.5 s)
 
     def extract(self, html: str) -> str:
         from trafilatura import extract

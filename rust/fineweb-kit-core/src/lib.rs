@@ -8,6 +8,7 @@ pub mod chat;
 pub mod dedup;
 pub mod error;
 pub mod fasttext;
+pub mod html_guard;
 pub mod hugebuf;
 pub mod minhash;
 pub mod pool;

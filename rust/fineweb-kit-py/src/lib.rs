@@ -10,6 +10,7 @@ mod bpe;
 mod chat;
 mod error;
 mod fasttext;
+mod html_guard;
 mod minhash;
 mod shards;
 mod text;
@@ -19,6 +20,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     error::register(m)?;
     fasttext::register(m)?;
+    html_guard::register(m)?;
     bpe::register(m)?;
     text::register(m)?;
     shards::register(m)?;

@@ -1,4 +1,5 @@
-"""The per-document timeout: a slow or stuck extraction is cut, counted, and the task goes on."""
+"""The in-process per-document timeout (``isolation: none``): a slow or stuck extraction is cut,
+counted, and the task goes on. The child-process mode is tested in test_isolation.py."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def run(step, docs):
 
 
 def test_stuck_extraction_is_cut_and_counted(monkeypatch):
-    step = Trafilatura(timeout=0.3)
+    step = Trafilatura(timeout=0.3, isolation="none")
     # the normal pages return at once: the test is about the stuck one, not machine load
     monkeypatch.setattr(step, "extract", lambda html: stuck(html) if "STUCK" in html else "text")
     docs = [Document(PAGE, "a"), Document(PAGE + "STUCK", "b"), Document(PAGE, "c")]
@@ -42,7 +43,7 @@ def test_stuck_extraction_is_cut_and_counted(monkeypatch):
 
 
 def test_timeout_also_works_off_the_main_thread(monkeypatch):
-    step = ResiliparseExtractor(timeout=0.2)
+    step = ResiliparseExtractor(timeout=0.2, isolation="none")
     monkeypatch.setattr(step, "extract", stuck)
     result = {}
     worker = threading.Thread(target=lambda: result.update(out=run(step, [Document(PAGE, "x")])))
@@ -63,7 +64,7 @@ def test_huge_single_line_page_times_out_cleanly():
 
 
 def test_errors_in_one_page_do_not_stop_the_batch(monkeypatch):
-    step = Trafilatura(timeout=0, deduplicate=False)
+    step = Trafilatura(timeout=0, deduplicate=False, isolation="none")
     real = step.extract
 
     def flaky(html: str) -> str:

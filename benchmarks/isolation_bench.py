@@ -1,0 +1,136 @@
+"""Cost of extracting in a killable child process (``isolation: process``) vs in the worker.
+
+Input: the 885 real pages of ``../shared/data/html``, decoded once, in batches of 256 (the
+readers' default). Per extractor, three steps live side by side in this process, as in a
+worker: ``process`` (the default: guards, then a child process; the child started and warmed
+before timing), ``none`` (guards, then in the worker) and ``before`` (in the worker without the
+depth/tag guards: what extraction cost before the child process and the guards existed). Each
+repeat times one pass of each over all pages, in rotating order (load from other processes
+hits all alike); the table gives medians, the ratios process / before (the target: <= 1.10)
+and process / none per repeat with their medians, and the child's start time (paid once per
+worker, and again after each killed or crashed page). Trafilatura runs with ``deduplicate:
+false`` so that every pass does the same work.
+
+Usage: ``python benchmarks/isolation_bench.py [--repeats 5] [--extractors resiliparse,trafilatura]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATA = next(
+    (p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared" / "data",
+)
+BATCH = 256
+
+
+def load_pages() -> list[tuple[str, str]]:
+    from fineweb_kit.warc.charset import decode_html
+
+    files = sorted((DATA / "html").glob("*.html.gz"))
+    return [(f.name, decode_html(gzip.open(f).read())[0]) for f in files]
+
+
+MODES = ("process", "none", "before")
+
+
+def make(extractor: str, mode: str, timeout: float):
+    from fineweb_kit.steps.extractors.resiliparse import ResiliparseExtractor
+    from fineweb_kit.steps.extractors.trafilatura import Trafilatura
+
+    kw: dict = {"isolation": "process" if mode == "process" else "none", "timeout": timeout}
+    if mode == "before":
+        kw |= {"max_tag_depth": 0, "max_tags": 0}
+    if extractor == "resiliparse":
+        return ResiliparseExtractor(**kw)
+    return Trafilatura(deduplicate=False, **kw)
+
+
+def one_pass(step, pages: list[tuple[str, str]]) -> tuple[float, int]:
+    from fineweb_kit.document import Document
+    from fineweb_kit.steps.base import TaskContext
+
+    ctx = TaskContext(stage="bench")
+    kept = 0
+    t0 = time.perf_counter()
+    for i in range(0, len(pages), BATCH):
+        docs = [Document(html, name) for name, html in pages[i : i + BATCH]]
+        kept += len(step.process_batch(docs, ctx))
+    return time.perf_counter() - t0, kept
+
+
+def bench(extractor: str, pages: list[tuple[str, str]], repeats: int, timeout: float) -> dict:
+    steps = {mode: make(extractor, mode, timeout) for mode in MODES}
+    t0 = time.perf_counter()
+    one_pass(steps["process"], pages[:1])  # starts the child (imports, setup)
+    start = time.perf_counter() - t0
+    steps["none"].load()
+    secs: dict[str, list[float]] = {m: [] for m in MODES}
+    kept: dict[str, int] = {}
+    for rep in range(repeats):
+        for mode in MODES[rep % 3 :] + MODES[: rep % 3]:
+            s, kept[mode] = one_pass(steps[mode], pages)
+            secs[mode].append(s)
+        print(
+            f"  {extractor} run {rep + 1}: " + ", ".join(f"{m} {secs[m][-1]:.2f} s" for m in MODES),
+            file=sys.stderr,
+        )
+    steps["process"].teardown()
+    ratios = {
+        base: [p / n for p, n in zip(secs["process"], secs[base], strict=True)]
+        for base in ("before", "none")
+    }
+    return {"secs": secs, "kept": kept, "ratios": ratios, "start": start}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--extractors", default="resiliparse,trafilatura")
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="per-page timeout of every mode: large, so that a loaded machine's slow pages do "
+        "not time out in one mode and not in another (the same work in every mode)",
+    )
+    args = ap.parse_args()
+    pages = load_pages()
+    mb = sum(len(h.encode()) for _, h in pages) / 1e6
+    results = {e: bench(e, pages, args.repeats, args.timeout) for e in args.extractors.split(",")}
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    print(
+        f"input: {len(pages)} pages of ../shared/data/html ({mb:.1f} MB), batches of {BATCH}, "
+        f"timeout {args.timeout:g} s; {args.repeats} passes per mode, order rotating\n"
+    )
+    cols = ["extractor", "pages kept", "s (median) process / none / before"]
+    cols += ["process / before per run", "**process / before**", "process / none (median)"]
+    cols += ["child start s"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for name, r in results.items():
+        med = " / ".join(f"{statistics.median(r['secs'][m]):.2f}" for m in MODES)
+        kept = " / ".join(str(r["kept"][m]) for m in MODES)
+        per_run = ", ".join(f"{x:.3f}" for x in r["ratios"]["before"])
+        print(
+            f"| {name} | {kept} | {med} | {per_run} | "
+            f"**{statistics.median(r['ratios']['before']):.3f}** | "
+            f"{statistics.median(r['ratios']['none']):.3f} | {r['start']:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
