@@ -6,6 +6,7 @@
 pub mod bpe;
 pub mod dedup;
 pub mod error;
+pub mod extract;
 pub mod fasttext;
 pub mod hugebuf;
 pub mod minhash;

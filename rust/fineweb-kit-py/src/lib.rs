@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 
 mod bpe;
 mod error;
+mod extract;
 mod fasttext;
 mod minhash;
 mod shards;
@@ -18,6 +19,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     error::register(m)?;
     fasttext::register(m)?;
+    extract::register(m)?;
     bpe::register(m)?;
     text::register(m)?;
     shards::register(m)?;
