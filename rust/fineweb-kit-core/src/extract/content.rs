@@ -149,15 +149,15 @@ fn is_paragraph(dom: &Dom, a: &Analysis, i: u32) -> bool {
         Some(Tag::P | Tag::Pre | Tag::Td | Tag::Blockquote) => true,
         Some(Tag::Div | Tag::Section | Tag::Li | Tag::Dd | Tag::Font | Tag::Center | Tag::Span) => {
             // a text container: direct text of its own, no block children
-            let mut has_text = false;
             for c in dom.children(i) {
                 match dom.nodes[c as usize].tag {
-                    None => has_text |= a.chars[c as usize] > 0,
-                    Some(t) if t.is_block() && t != Tag::Br => return false,
+                    Some(t) if t.is_block() && t != Tag::Br && !a.removed[c as usize] => {
+                        return false
+                    }
                     _ => {}
                 }
             }
-            has_text
+            true
         }
         _ => false,
     }
@@ -175,6 +175,14 @@ fn score(dom: &Dom, a: &mut Analysis) {
             continue;
         }
         let s = 1.0 + a.commas[i as usize] as f32 + (c as f32 / 100.0).min(3.0);
+        if matches!(dom.nodes[i as usize].tag, Some(Tag::Div | Tag::Section | Tag::Article)) {
+            // a text container (e.g. paragraphs split by <br>) is itself a candidate
+            if !touched[i as usize] {
+                touched[i as usize] = true;
+                a.score[i as usize] = prior(dom, i);
+            }
+            a.score[i as usize] += s;
+        }
         let mut anc = dom.nodes[i as usize].parent;
         let mut level = 0;
         while anc != u32::MAX && level < 5 {
@@ -212,17 +220,19 @@ pub fn select(dom: &Dom, a: &Analysis, bias: Bias) -> Vec<u32> {
     if a.score[best as usize] == f32::NEG_INFINITY {
         return vec![0];
     }
-    // climb while the parent holds (almost) nothing else
+    // climb while the parent holds nothing else (siblings are then looked for one level up)
     loop {
         let p = dom.nodes[best as usize].parent;
-        if p == u32::MAX || p == 0 {
+        if p == u32::MAX || p == 0 || dom.nodes[p as usize].tag == Some(Tag::Body) {
             break;
         }
-        if a.chars[best as usize] as f32 >= 0.95 * a.chars[p as usize] as f32 {
-            best = p;
-        } else {
+        let only_child = dom
+            .children(p)
+            .all(|c| c == best || a.removed[c as usize] || a.chars[c as usize] == 0);
+        if !only_child {
             break;
         }
+        best = p;
     }
     let parent = dom.nodes[best as usize].parent;
     if parent == u32::MAX {

@@ -282,6 +282,7 @@ impl Builder<'_> {
                 self.close_open(Tag::Tr, &[Tag::Table]);
             }
             Tag::Option => self.close_open(Tag::Option, &[Tag::Select]),
+            Tag::A => self.close_open(Tag::A, &[]), // links do not nest
             _ => {}
         }
         if tag.closes_p() && self.top_tag() == Tag::P {

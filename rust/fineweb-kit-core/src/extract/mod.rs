@@ -143,3 +143,43 @@ pub fn extract_batch(pages: &[String], opts: &ExtractOptions, threads: usize) ->
 
 #[cfg(test)]
 mod tests;
+
+/// Development aid: why the extractor chose what it chose on `html`. Lists the best-scoring
+/// candidates of the strict pass and, for the first text node containing `needle`, its
+/// ancestors with their scores and whether they were removed.
+pub fn explain(html: &str, needle: &str, opts: &ExtractOptions) -> String {
+    use std::fmt::Write;
+    let dom = dom::parse(html, opts.max_nodes, &mut || false);
+    let mut out = String::new();
+    for strict in [true, false] {
+        let a = content::analyse(&dom, opts.bias, strict);
+        let path = |i: u32| {
+            let mut parts = Vec::new();
+            let mut cur = i;
+            while cur != u32::MAX && parts.len() < 12 {
+                let n = &dom.nodes[cur as usize];
+                parts.push(format!(
+                    "{:?}.{}{}[{:.0} c{} ld{:.2}]",
+                    n.tag.unwrap_or(tags::Tag::Other),
+                    dom.class_id(cur).replace(' ', "."),
+                    if a.removed[cur as usize] { " REMOVED" } else { "" },
+                    a.score[cur as usize].max(-1.0),
+                    a.chars[cur as usize],
+                    a.link_density(cur)
+                ));
+                cur = n.parent;
+            }
+            parts.join(" < ")
+        };
+        let mut order: Vec<u32> = (0..dom.nodes.len() as u32).collect();
+        order.sort_by(|x, y| a.score[*y as usize].total_cmp(&a.score[*x as usize]));
+        let _ = writeln!(out, "== strict={strict} roots={:?}", content::select(&dom, &a, opts.bias));
+        for &i in order.iter().take(4) {
+            let _ = writeln!(out, "  cand {i}: {}", path(i));
+        }
+        if let Some(i) = (0..dom.nodes.len() as u32).find(|&i| dom.node_text(i).contains(needle)) {
+            let _ = writeln!(out, "  needle in {i}: {}", path(i));
+        }
+    }
+    out
+}

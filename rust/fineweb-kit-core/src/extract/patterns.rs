@@ -14,6 +14,7 @@ const UNLIKELY: &[&str] = &[
     "yom-remote", "nav-", "-nav", "topnav", "subnav", "widget", "author-bio", "read-more",
     "readmore", "more-stories", "jump-link", "print-only", "visually-hidden", "sr-only",
     "screen-reader", "skip-link", "tag-list", "taglist", "post-tags", "article-tags",
+    "rollover", "tooltip", "popover", "hovercard", "rodape",
 ];
 
 /// Names that rescue an element from `UNLIKELY` (a wrapper of the article).

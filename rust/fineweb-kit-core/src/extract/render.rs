@@ -128,6 +128,9 @@ fn keep(dom: &Dom, a: &Analysis, i: u32, tag: Tag, opts: &ExtractOptions) -> boo
         return true; // <br>, empty wrappers: nothing to judge
     }
     let ld = a.link_density(i);
+    if a.commas[i as usize] >= 10 && ld < 0.6 {
+        return true; // prose (Readability cleans only blocks with few commas)
+    }
     let weight = class_weight(dom.class_id(i));
     let (ld_max, ld_list) = match opts.bias {
         Bias::Precision => (0.33, 0.4),
