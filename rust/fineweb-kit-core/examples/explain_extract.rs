@@ -1,5 +1,6 @@
 //! Development loop of the main-content extractor: `cargo run --example explain_extract --
-//! PAGE.html "needle text"` prints the candidates and where the needle's text went.
+//! PAGE.html "needle text"` prints the candidates and where the needle's text went
+//! (needle `-`: the extracted text).
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -15,5 +16,10 @@ fn main() {
         }
     };
     let opts = fineweb_kit_core::extract::ExtractOptions::default();
+    if args[2] == "-" {
+        // the extracted text itself
+        println!("{:?}", fineweb_kit_core::extract::extract(&html, &opts));
+        return;
+    }
     print!("{}", fineweb_kit_core::extract::explain(&html, &args[2], &opts));
 }

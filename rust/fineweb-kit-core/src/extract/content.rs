@@ -151,7 +151,7 @@ fn is_paragraph(dom: &Dom, a: &Analysis, i: u32) -> bool {
             // a text container: direct text of its own, no block children
             for c in dom.children(i) {
                 match dom.nodes[c as usize].tag {
-                    Some(t) if t.is_block() && t != Tag::Br && !a.removed[c as usize] => {
+                    Some(t) if t.is_block() && t != Tag::Br && a.chars[c as usize] > 0 => {
                         return false
                     }
                     _ => {}
@@ -209,6 +209,38 @@ fn score(dom: &Dom, a: &mut Analysis) {
     }
 }
 
+/// Readability's move up: when at least 3 of the next-best candidates (score >= 75 % of the
+/// best, among the top 5) sit under one ancestor of the best, the content is that ancestor
+/// (an article split into several scored blocks).
+fn common_ancestor_of_alternatives(dom: &Dom, a: &Analysis, best: u32) -> u32 {
+    let top = a.score[best as usize];
+    let mut order: Vec<u32> = (1..dom.nodes.len() as u32)
+        .filter(|&i| !a.removed[i as usize] && a.score[i as usize] >= 0.75 * top && i != best)
+        .collect();
+    order.sort_by(|x, y| a.score[*y as usize].total_cmp(&a.score[*x as usize]));
+    order.truncate(4);
+    if order.len() < 3 {
+        return best;
+    }
+    let is_ancestor = |anc: u32, mut i: u32| {
+        while i != u32::MAX {
+            i = dom.nodes[i as usize].parent;
+            if i == anc {
+                return true;
+            }
+        }
+        false
+    };
+    let mut p = dom.nodes[best as usize].parent;
+    while p != u32::MAX && p != 0 && dom.nodes[p as usize].tag != Some(Tag::Body) {
+        if order.iter().filter(|&&alt| is_ancestor(p, alt)).count() >= 3 {
+            return p;
+        }
+        p = dom.nodes[p as usize].parent;
+    }
+    best
+}
+
 /// The content roots: the best candidate and its qualifying siblings, in document order.
 pub fn select(dom: &Dom, a: &Analysis, bias: Bias) -> Vec<u32> {
     let mut best = 0u32;
@@ -220,6 +252,7 @@ pub fn select(dom: &Dom, a: &Analysis, bias: Bias) -> Vec<u32> {
     if a.score[best as usize] == f32::NEG_INFINITY {
         return vec![0];
     }
+    best = common_ancestor_of_alternatives(dom, a, best);
     // climb while the parent holds nothing else (siblings are then looked for one level up)
     loop {
         let p = dom.nodes[best as usize].parent;
@@ -261,7 +294,8 @@ pub fn select(dom: &Dom, a: &Analysis, bias: Bias) -> Vec<u32> {
         }
         let chars = a.chars[s as usize];
         let ld = a.link_density(s);
-        let keep = a.score[s as usize] + bonus >= threshold
+        // a sibling needs text of its own: a short title block scores by its class name alone
+        let keep = (a.score[s as usize] + bonus >= threshold && chars >= 150 && ld < 0.33)
             || (dom.nodes[s as usize].tag == Some(Tag::P)
                 && ((chars > 80 && ld < 0.25) || (chars > 0 && ld == 0.0 && bias == Bias::Recall)));
         if keep {

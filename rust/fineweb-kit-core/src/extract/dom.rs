@@ -202,7 +202,8 @@ impl Builder<'_> {
             return close.1;
         }
         let self_closing = attrs.self_closing;
-        if self.start_tag(tag, attrs) && (tag.is_void() || (self_closing && tag == Tag::Other)) {
+        let void = tag.is_void() || is_void_name(&bytes[lt + 1..name_end]);
+        if self.start_tag(tag, attrs) && (void || (self_closing && tag == Tag::Other)) {
             self.pop();
         }
         after
@@ -366,6 +367,15 @@ struct Attrs {
     class_id: String,
     flags: u8,
     self_closing: bool,
+}
+
+/// Void elements that `Tag` folds into `Other` (no content, no end tag).
+fn is_void_name(name: &[u8]) -> bool {
+    const VOID: [&[u8]; 11] = [
+        b"meta", b"link", b"base", b"col", b"wbr", b"source", b"track", b"param", b"area",
+        b"keygen", b"image",
+    ];
+    VOID.iter().any(|v| v.eq_ignore_ascii_case(name))
 }
 
 fn read_name(bytes: &[u8], from: usize) -> (usize, Tag) {
@@ -549,6 +559,14 @@ mod tests {
         assert_eq!(dom.title, "T & U");
         assert_eq!(dom.class_id(1), "a b main");
         assert_eq!(dom.nodes[1].flags & HIDDEN, HIDDEN);
+    }
+
+    #[test]
+    fn void_elements_hold_nothing() {
+        assert_eq!(
+            tree("<meta charset=x><link rel=y><p>a<wbr>b</p>"),
+            "(Html (Other) (Other) (P a (Other) b))"
+        );
     }
 
     #[test]

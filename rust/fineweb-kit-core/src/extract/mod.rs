@@ -173,7 +173,11 @@ pub fn explain(html: &str, needle: &str, opts: &ExtractOptions) -> String {
         };
         let mut order: Vec<u32> = (0..dom.nodes.len() as u32).collect();
         order.sort_by(|x, y| a.score[*y as usize].total_cmp(&a.score[*x as usize]));
-        let _ = writeln!(out, "== strict={strict} roots={:?}", content::select(&dom, &a, opts.bias));
+        let roots = content::select(&dom, &a, opts.bias);
+        let _ = writeln!(out, "== strict={strict} roots={roots:?}");
+        for &r in &roots {
+            let _ = writeln!(out, "  root {r}: {}", path(r));
+        }
         for &i in order.iter().take(4) {
             let _ = writeln!(out, "  cand {i}: {}", path(i));
         }

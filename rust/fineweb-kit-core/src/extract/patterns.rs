@@ -14,7 +14,8 @@ const UNLIKELY: &[&str] = &[
     "yom-remote", "nav-", "-nav", "topnav", "subnav", "widget", "author-bio", "read-more",
     "readmore", "more-stories", "jump-link", "print-only", "visually-hidden", "sr-only",
     "screen-reader", "skip-link", "tag-list", "taglist", "post-tags", "article-tags",
-    "rollover", "tooltip", "popover", "hovercard", "rodape",
+    "rollover", "tooltip", "popover", "hovercard", "rodape", "caption", "gallery", "slideshow",
+    "carousel", "lightbox",
 ];
 
 /// Names that rescue an element from `UNLIKELY` (a wrapper of the article).
