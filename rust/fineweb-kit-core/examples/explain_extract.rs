@@ -21,5 +21,8 @@ fn main() {
         println!("{:?}", fineweb_kit_core::extract::extract(&html, &opts));
         return;
     }
-    print!("{}", fineweb_kit_core::extract::explain(&html, &args[2], &opts));
+    print!(
+        "{}",
+        fineweb_kit_core::extract::explain(&html, &args[2], &opts)
+    );
 }

@@ -41,11 +41,31 @@ impl Analysis {
 
 fn never_content(tag: Tag, bias: Bias) -> bool {
     match tag {
-        Tag::Nav | Tag::Aside | Tag::Footer | Tag::Menu | Tag::Button | Tag::Select
-        | Tag::Option | Tag::Input | Tag::Label | Tag::Svg | Tag::Math | Tag::Canvas
-        | Tag::Dialog | Tag::Object | Tag::Embed | Tag::Video | Tag::Audio | Tag::Iframe
-        | Tag::Script | Tag::Style | Tag::Noscript | Tag::Template | Tag::Textarea
-        | Tag::Picture | Tag::Img => true,
+        Tag::Nav
+        | Tag::Aside
+        | Tag::Footer
+        | Tag::Menu
+        | Tag::Button
+        | Tag::Select
+        | Tag::Option
+        | Tag::Input
+        | Tag::Label
+        | Tag::Svg
+        | Tag::Math
+        | Tag::Canvas
+        | Tag::Dialog
+        | Tag::Object
+        | Tag::Embed
+        | Tag::Video
+        | Tag::Audio
+        | Tag::Iframe
+        | Tag::Script
+        | Tag::Style
+        | Tag::Noscript
+        | Tag::Template
+        | Tag::Textarea
+        | Tag::Picture
+        | Tag::Img => true,
         Tag::Header | Tag::Figure | Tag::Figcaption => bias != Bias::Recall,
         _ => false,
     }
@@ -132,7 +152,9 @@ fn prior(dom: &Dom, i: u32) -> f32 {
     let mut s: f32 = match tag {
         Tag::Div | Tag::Article | Tag::Main | Tag::Section => 5.0,
         Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
-        Tag::Address | Tag::Ol | Tag::Ul | Tag::Dl | Tag::Dd | Tag::Dt | Tag::Li | Tag::Form => -3.0,
+        Tag::Address | Tag::Ol | Tag::Ul | Tag::Dl | Tag::Dd | Tag::Dt | Tag::Li | Tag::Form => {
+            -3.0
+        }
         Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::Th => -5.0,
         _ => 0.0,
     };
@@ -175,7 +197,10 @@ fn score(dom: &Dom, a: &mut Analysis) {
             continue;
         }
         let s = 1.0 + a.commas[i as usize] as f32 + (c as f32 / 100.0).min(3.0);
-        if matches!(dom.nodes[i as usize].tag, Some(Tag::Div | Tag::Section | Tag::Article)) {
+        if matches!(
+            dom.nodes[i as usize].tag,
+            Some(Tag::Div | Tag::Section | Tag::Article)
+        ) {
             // a text container (e.g. paragraphs split by <br>) is itself a candidate
             if !touched[i as usize] {
                 touched[i as usize] = true;
@@ -200,12 +225,12 @@ fn score(dom: &Dom, a: &mut Analysis) {
             level += 1;
         }
     }
-    for i in 0..n {
-        if touched[i] {
-            a.score[i] *= 1.0 - a.link_density(i as u32);
+    for (i, &t) in touched.iter().enumerate() {
+        a.score[i] = if t {
+            a.score[i] * (1.0 - a.link_density(i as u32))
         } else {
-            a.score[i] = f32::NEG_INFINITY;
-        }
+            f32::NEG_INFINITY
+        };
     }
 }
 

@@ -460,7 +460,9 @@ fn attribute(attrs: &mut Attrs, name: &[u8], value: &str) {
             attrs.class_id.push(' ');
         }
         let v = value.trim();
-        attrs.class_id.extend(v.chars().take(200).map(|c| c.to_ascii_lowercase()));
+        attrs
+            .class_id
+            .extend(v.chars().take(200).map(|c| c.to_ascii_lowercase()));
     } else if lower(name, b"hidden") {
         attrs.flags |= HIDDEN;
     } else if lower(name, b"aria-hidden") {
@@ -484,8 +486,18 @@ fn attribute(attrs: &mut Attrs, name: &[u8], value: &str) {
         let v = value.to_ascii_lowercase();
         if matches!(
             v.as_str(),
-            "navigation" | "menu" | "menubar" | "complementary" | "contentinfo" | "banner"
-                | "dialog" | "alert" | "alertdialog" | "search" | "toolbar" | "tablist"
+            "navigation"
+                | "menu"
+                | "menubar"
+                | "complementary"
+                | "contentinfo"
+                | "banner"
+                | "dialog"
+                | "alert"
+                | "alertdialog"
+                | "search"
+                | "toolbar"
+                | "tablist"
         ) {
             attrs.flags |= ROLE_BOILERPLATE;
         } else if v == "main" || v == "article" {
@@ -545,8 +557,10 @@ mod tests {
             tree("<body><div>a<script>if (a<b) x='</div>'</script>b</div>"),
             "(Html (Body (Div ab)))"
         );
-        assert_eq!(tree("<table><tr><td>1<td>2<tr><td>3</table>z"),
-            "(Html (Table (Tr (Td 1) (Td 2)) (Tr (Td 3))) z)");
+        assert_eq!(
+            tree("<table><tr><td>1<td>2<tr><td>3</table>z"),
+            "(Html (Table (Tr (Td 1) (Td 2)) (Tr (Td 3))) z)"
+        );
     }
 
     #[test]

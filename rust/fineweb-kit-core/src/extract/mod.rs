@@ -162,7 +162,11 @@ pub fn explain(html: &str, needle: &str, opts: &ExtractOptions) -> String {
                     "{:?}.{}{}[{:.0} c{} ld{:.2}]",
                     n.tag.unwrap_or(tags::Tag::Other),
                     dom.class_id(cur).replace(' ', "."),
-                    if a.removed[cur as usize] { " REMOVED" } else { "" },
+                    if a.removed[cur as usize] {
+                        " REMOVED"
+                    } else {
+                        ""
+                    },
                     a.score[cur as usize].max(-1.0),
                     a.chars[cur as usize],
                     a.link_density(cur)

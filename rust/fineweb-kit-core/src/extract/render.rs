@@ -107,12 +107,11 @@ fn walk(
         walk(dom, a, c, opts, w, pre, false);
     }
     match tag {
-        Tag::Td | Tag::Th => {
-            if w.line_has_text {
-                w.out.push_str(" |");
-                w.pending_space = true;
-            }
+        Tag::Td | Tag::Th if w.line_has_text => {
+            w.out.push_str(" |");
+            w.pending_space = true;
         }
+        Tag::Td | Tag::Th => {}
         t if t.is_block() => w.newline(),
         _ => {}
     }
@@ -138,8 +137,14 @@ fn keep(dom: &Dom, a: &Analysis, i: u32, tag: Tag, opts: &ExtractOptions) -> boo
         Bias::Recall => (0.6, 0.7),
     };
     match tag {
-        Tag::Div | Tag::Section | Tag::Form | Tag::Fieldset | Tag::Table | Tag::Header
-        | Tag::Center | Tag::Dl => {
+        Tag::Div
+        | Tag::Section
+        | Tag::Form
+        | Tag::Fieldset
+        | Tag::Table
+        | Tag::Header
+        | Tag::Center
+        | Tag::Dl => {
             if (weight < 25 && ld > ld_max) || ld > 0.6 {
                 return false;
             }

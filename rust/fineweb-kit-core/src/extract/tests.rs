@@ -32,8 +32,18 @@ fn keeps_article_drops_boilerplate() {
     assert!(t.contains("First paragraph of the story"), "{t}");
     assert!(t.contains("Second paragraph & more text"), "{t}");
     assert!(t.contains("\nA section heading\n"), "{t}");
-    assert!(t.contains("- a listed point of the article\n- another listed point"), "{t}");
-    for gone in ["Home", "Popular", "Share on", "Great article", "Copyright", "var x"] {
+    assert!(
+        t.contains("- a listed point of the article\n- another listed point"),
+        "{t}"
+    );
+    for gone in [
+        "Home",
+        "Popular",
+        "Share on",
+        "Great article",
+        "Copyright",
+        "var x",
+    ] {
         assert!(!t.contains(gone), "{gone} in {t}");
     }
 }
@@ -44,7 +54,9 @@ fn options_title_tables_min_length_and_budgets() {
         include_title: true,
         ..Default::default()
     };
-    let Outcome::Text(t) = extract(ARTICLE, &o) else { panic!() };
+    let Outcome::Text(t) = extract(ARTICLE, &o) else {
+        panic!()
+    };
     assert!(t.starts_with("Page title\n"));
     let table = "<body><div class=content><p>Intro paragraph with enough words to be scored, yes, indeed.</p>\
         <table><tr><td>cell one</td><td>cell two</td></tr></table></div></body>";
