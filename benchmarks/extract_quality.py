@@ -140,7 +140,10 @@ def run(name: str, pages: list[dict]) -> dict:
 
 
 def scores(pages: list[dict], texts: list[str]) -> list[tuple[float, float, float] | None]:
-    return [bag_prf(t, p["truth"]) if p["truth"] is not None else None for p, t in zip(pages, texts)]
+    out = []
+    for p, t in zip(pages, texts, strict=True):
+        out.append(bag_prf(t, p["truth"]) if p["truth"] is not None else None)
+    return out
 
 
 def mean(rows: list[tuple[float, float, float]]) -> str:
@@ -191,7 +194,7 @@ def report(pages: list[dict], results: dict[str, dict], worst: int) -> None:
         for g, idx in sorted(groups.items())
     ]
     print("F1 (precision/recall) per group:\n")
-    print(table(["group", "pages"] + names, rows) + "\n")
+    print(table(["group", "pages", *names], rows) + "\n")
     snip = [i for i, p in enumerate(pages) if p["snippets"]]
     rows = []
     for n in names:
@@ -201,7 +204,9 @@ def report(pages: list[dict], results: dict[str, dict], worst: int) -> None:
     print(table(["extractor", "snippets right"], rows) + "\n")
     if worst and "ours" in results and "trafilatura" in results:
         loss = [
-            (prf["trafilatura"][i][2] - prf["ours"][i][2], i) for i in gt if not pages[i]["held_out"]
+            (prf["trafilatura"][i][2] - prf["ours"][i][2], i)
+            for i in gt
+            if not pages[i]["held_out"]
         ]
         print(f"tuning-part pages where ours lost the most F1 against trafilatura (top {worst}):")
         for d, i in sorted(loss, reverse=True)[:worst]:
@@ -235,7 +240,7 @@ def main() -> None:
             results[name] = json.loads(cached.read_text())
     if args.dump:
         args.dump.mkdir(parents=True, exist_ok=True)
-        for p, t in zip(pages, results["ours"]["texts"]):
+        for p, t in zip(pages, results["ours"]["texts"], strict=True):
             (args.dump / f"{p['name']}.txt").write_text(t, "utf-8")
     report(pages, results, args.worst)
 
