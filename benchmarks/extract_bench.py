@@ -35,6 +35,7 @@ ROWS = [
     ("reader + Trafilatura", "fineweb-kit", "trafilatura"),
     ("reader + Trafilatura(fast)", "fineweb-kit", "trafilatura-fast"),
     ("reader + Resiliparse", "fineweb-kit", "resiliparse"),
+    ("reader + MainContentExtractor", "fineweb-kit", "main-content"),
 ]
 
 
@@ -50,6 +51,7 @@ def build_inputs(data: Path, folder: Path) -> None:
 def run_ours(folder: Path, extractor: str, max_docs: int) -> dict:
     from fineweb_kit.document import Document
     from fineweb_kit.steps.base import TaskContext
+    from fineweb_kit.steps.extractors.main_content import MainContentExtractor
     from fineweb_kit.steps.extractors.resiliparse import ResiliparseExtractor
     from fineweb_kit.steps.extractors.trafilatura import Trafilatura
     from fineweb_kit.steps.readers.warc import WarcReader
@@ -63,6 +65,7 @@ def run_ours(folder: Path, extractor: str, max_docs: int) -> dict:
         "trafilatura": Trafilatura,
         "trafilatura-fast": lambda: Trafilatura(fast=True),
         "resiliparse": ResiliparseExtractor,
+        "main-content": MainContentExtractor,
     }
     ext = steps[extractor]() if extractor in steps else None
     if ext:

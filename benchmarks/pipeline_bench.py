@@ -4,7 +4,12 @@ Both run WarcReader -> URLFilter -> extractor -> LanguageFilter(en) -> GopherRep
 GopherQuality -> C4Quality -> FineWebQuality -> JsonlWriter (datatrove's examples/fineweb.py
 order). Prints docs/s per core, the ratio, and each step's share of the time, median of --runs.
 
-    .venv/bin/python -m benchmarks.pipeline_bench [--runs 3] [--extractor both]
+    .venv/bin/python -m benchmarks.pipeline_bench [--runs 3] [--extractor all] [--html-only]
+
+Besides wall time it reports, per extractor, the extractor step's own time per page (from
+``stats.json``) and the downstream effect: documents kept by the FineWeb filters and the GPT-2
+token count of their text (``../shared/data/tokenizer-ref/r50k_base.tiktoken``).
+``--html-only``: only the 885 pages of ``html/`` (the extraction speed claim of the README).
 
 Input: the real WARC files of ../shared/data/warc plus the pages of ../shared/data/html wrapped
 into one WARC (fineweb_kit.tools.html_to_warc). datatrove's Trafilatura has a 1 s timeout, so its
@@ -24,7 +29,10 @@ from pathlib import Path
 from benchmarks.common import machine, median, table, versions
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+SHARED = next(
+    (p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared" / "data",
+)
 WARCS = [
     "cc-main-2020-34-excerpt.warc.gz",
     "crafted-ccstyle-00000.warc.gz",
@@ -40,10 +48,10 @@ FILTERS = [
 ]
 
 
-def prepare_inputs(folder: Path) -> list[Path]:
+def prepare_inputs(folder: Path, html_only: bool = False) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = []
-    for name in WARCS:
+    for name in [] if html_only else WARCS:
         shutil.copyfile(SHARED / "warc" / name, folder / name)
         files.append(folder / name)
     from fineweb_kit.tools.html_to_warc import pages, write_warc
@@ -88,6 +96,29 @@ def ours(inputs: Path, out: Path, extractor: str) -> tuple[float, int, int, dict
         stats[-1]["counters"]["documents_out"],
         shares,
     )
+
+
+def extractor_ms_per_page(out: Path, extractor: str) -> float:
+    """The extractor step's own time per input page, from the run's stats.json."""
+    steps = json.loads((out / "stats.json").read_text())["stages"][0]["steps"]
+    step = next(s for s in steps if s["name"] == extractor)
+    return 1000 * step["time_s"] / max(step["counters"].get("documents_in", 0), 1)
+
+
+def kept_tokens(out: Path) -> int:
+    """GPT-2 tokens of the documents the pipeline kept (its JsonlWriter output)."""
+    import gzip
+
+    from fineweb_kit.tokenizer import Tokenizer
+
+    tok = Tokenizer.from_tiktoken(SHARED / "tokenizer-ref" / "r50k_base.tiktoken", "gpt2")
+    n = 0
+    for path in sorted((out / "output").rglob("*.jsonl*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            texts = [json.loads(line)["text"] for line in f if line.strip()]
+        n += sum(len(ids) for ids in tok.encode_batch(texts))
+    return n
 
 
 def datatrove(inputs: Path, out: Path) -> tuple[float, int, int, dict]:
@@ -137,33 +168,64 @@ def _lid_model() -> Path:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--extractor", choices=["trafilatura", "resiliparse", "both"], default="both")
+    ap.add_argument(
+        "--extractor",
+        choices=["trafilatura", "resiliparse", "main-content", "both", "all"],
+        default="all",
+    )
+    ap.add_argument("--html-only", action="store_true", help="only the 885 html/ pages")
+    ap.add_argument("--no-datatrove", action="store_true", help="our extractors only")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="fwk-bench-"))
     inputs = tmp / "in"
-    prepare_inputs(inputs)
+    prepare_inputs(inputs, args.html_only)
     print(
         f"# pipeline benchmark\nmachine: {machine()}\n"
         f"versions: {versions('fineweb-kit', 'datatrove', 'trafilatura', 'resiliparse')}\n"
     )
-    kinds = ["trafilatura", "resiliparse"] if args.extractor == "both" else [args.extractor]
-    steps = {"trafilatura": "Trafilatura", "resiliparse": "ResiliparseExtractor"}
+    kinds = {
+        "both": ["trafilatura", "resiliparse"],
+        "all": ["trafilatura", "resiliparse", "main-content"],
+    }.get(args.extractor, [args.extractor])
+    steps = {
+        "trafilatura": "Trafilatura",
+        "resiliparse": "ResiliparseExtractor",
+        "main-content": "MainContentExtractor",
+    }
     times: dict[str, list[float]] = {"datatrove": [], **{k: [] for k in kinds}}
-    results: dict[str, tuple[int, int, dict[str, float]]] = {}
+    step_ms: dict[str, list[float]] = {k: [] for k in kinds}
+    results: dict[str, tuple[int, int, dict[str, float], int]] = {}
+    dt_shares: dict = {}
+    n_in = n_out = 0
     for i in range(args.runs):  # interleaved, so load changes hit every system alike
-        w, n_in, n_out, dt_shares = datatrove(inputs, tmp / f"dt{i}")
-        times["datatrove"].append(w)
+        if not args.no_datatrove:
+            w, n_in, n_out, dt_shares = datatrove(inputs, tmp / f"dt{i}")
+            times["datatrove"].append(w)
         for kind in kinds:
-            w, m_in, m_out, shares = ours(inputs, tmp / f"fwk-{kind}{i}", steps[kind])
+            out = tmp / f"fwk-{kind}{i}"
+            w, m_in, m_out, shares = ours(inputs, out, steps[kind])
             times[kind].append(w)
-            results[kind] = (m_in, m_out, shares)
-    dt = median(times["datatrove"])
-    rows = [["datatrove (Trafilatura)", f"{dt:.1f}", f"{n_in / dt:.1f}", n_out, "1.0x"]]
+            step_ms[kind].append(extractor_ms_per_page(out, steps[kind]))
+            results[kind] = (m_in, m_out, shares, kept_tokens(out))
+    dt = median(times["datatrove"]) if times["datatrove"] else float("nan")
+    rows = [["datatrove (Trafilatura)", f"{dt:.1f}", f"{n_in / dt:.1f}", n_out, "-", "-", "1.0x"]]
+    if args.no_datatrove:
+        rows = []
+    traf_ms = median(step_ms["trafilatura"]) if "trafilatura" in step_ms else float("nan")
     for kind in kinds:
-        m_in, m_out, shares = results[kind]
+        m_in, m_out, shares, tokens = results[kind]
         t = median(times[kind])
+        ms = median(step_ms[kind])
         rows.append(
-            [f"fineweb-kit ({steps[kind]})", f"{t:.1f}", f"{m_in / t:.1f}", m_out, f"{dt / t:.2f}x"]
+            [
+                f"fineweb-kit ({steps[kind]})",
+                f"{t:.1f}",
+                f"{m_in / t:.1f}",
+                m_out,
+                f"{tokens:,}",
+                f"{ms:.2f} ({traf_ms / ms:.1f}x)",
+                f"{dt / t:.2f}x",
+            ]
         )
         total = sum(shares.values()) or 1
         print(
@@ -177,9 +239,10 @@ def main() -> int:
         + "\n"
     )
     print(f"all runs (s): {json.dumps({k: [round(x, 1) for x in v] for k, v in times.items()})}")
-    print(
-        table(["pipeline (1 worker)", "wall s (median)", "docs/s", "docs kept", "speed-up"], rows)
-    )
+    print(f"extractor step ms/page, all runs: {json.dumps(step_ms)}")
+    headers = ["pipeline (1 worker)", "wall s (median)", "docs/s", "docs kept", "GPT-2 tokens kept"]
+    headers += ["extractor step ms/page (vs Trafilatura step)", "speed-up vs datatrove"]
+    print(table(headers, rows))
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -316,3 +316,20 @@ def html_shapes(
     parallel). A page's scan stops once a count exceeds its limit (counts then partial)."""
 
 # ------------------------------------- end of html_guard -------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# extract (rust/fineweb-kit-py/src/extract.rs): main-content extraction, GIL released.
+# ---------------------------------------------------------------------------------------------
+
+def extract_main_content(
+    pages: list[str],
+    bias: str,
+    include_tables: bool,
+    include_title: bool,
+    min_text_chars: int,
+    max_html_bytes: int,
+    timeout_s: float,
+    threads: int = 1,
+) -> list[tuple[str, str]]:
+    """Main-content text per page: ``(status, text)``, status ``ok``, ``too_large`` or
+    ``timeout``. ``bias``: precision | balanced | recall. Raises ValueError for another bias."""

@@ -44,7 +44,7 @@ def _die_with_parent() -> None:
 
 def _run_one(fn: Any, item: Any, timeout: float) -> tuple[str, Any]:
     from fineweb_kit.exceptions import StepTimeout
-    from fineweb_kit.steps.extractors.timeout import call_with_timeout
+    from fineweb_kit.isolation.alarm import call_with_timeout
 
     try:
         return ("ok", call_with_timeout(lambda: fn(item), timeout))

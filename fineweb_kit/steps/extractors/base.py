@@ -28,9 +28,9 @@ from typing import Any, ClassVar
 
 from fineweb_kit.document import Batch, Document
 from fineweb_kit.exceptions import StepTimeout
+from fineweb_kit.isolation.alarm import call_with_timeout
 from fineweb_kit.isolation.pool import IsolatedMap, Outcome
 from fineweb_kit.steps.base import BatchStep, Params, TaskContext
-from fineweb_kit.steps.extractors.timeout import call_with_timeout
 from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
 from fineweb_kit.text.html_guard import (
     DEFAULT_MAX_DEPTH,
@@ -83,9 +83,10 @@ class Extractor(BatchStep):
         if isinstance(timeout, bool) or not isinstance(timeout, int | float):
             raise ParamError("timeout", f"expected seconds as a number, got {timeout!r}")
         check_positive_int("max_html_chars", params["max_html_chars"])
-        check_positive_int("max_tag_depth", params["max_tag_depth"], minimum=0)
-        check_positive_int("max_tags", params["max_tags"], minimum=0)
-        if params["isolation"] is not None:
+        for key in ("max_tag_depth", "max_tags"):  # subclasses may not take every guard
+            if key in params:
+                check_positive_int(key, params[key], minimum=0)
+        if params.get("isolation") is not None:
             check_choice("isolation", params["isolation"], ISOLATION_MODES)
 
     def load(self) -> None:

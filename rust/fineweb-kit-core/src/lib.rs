@@ -7,6 +7,7 @@ pub mod bpe;
 pub mod chat;
 pub mod dedup;
 pub mod error;
+pub mod extract;
 pub mod fasttext;
 pub mod html_guard;
 pub mod hugebuf;

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 mod bpe;
 mod chat;
 mod error;
+mod extract;
 mod fasttext;
 mod html_guard;
 mod minhash;
@@ -21,6 +22,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error::register(m)?;
     fasttext::register(m)?;
     html_guard::register(m)?;
+    extract::register(m)?;
     bpe::register(m)?;
     text::register(m)?;
     shards::register(m)?;

@@ -88,7 +88,7 @@ def test_no_alarm_outlives_the_call():
     import signal
 
     from fineweb_kit.exceptions import StepTimeout
-    from fineweb_kit.steps.extractors.timeout import call_with_timeout
+    from fineweb_kit.isolation.alarm import call_with_timeout
 
     before = signal.getsignal(signal.SIGALRM)
 
