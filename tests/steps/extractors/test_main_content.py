@@ -13,9 +13,9 @@ import json
 import pytest
 
 from benchmarks.extract_quality import bag_prf, held_out, strip_tags
-from fineweb_kit.config import build_steps, load_pipeline
 from fineweb_kit.document import Document
 from fineweb_kit.extract import extract, extract_batch
+from fineweb_kit.pipeline import load_pipeline
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.extractors.main_content import MainContentExtractor
 from fineweb_kit.steps.extractors.resiliparse import ResiliparseExtractor
@@ -141,5 +141,5 @@ def test_step_counts_drops_and_timeouts():
 
 def test_fineweb_fast_pipeline_uses_it():
     stage = load_pipeline(REPO / "pipelines" / "fineweb-fast.yaml").stages[0]
-    names = [type(s).__name__ for s in build_steps(stage)]
+    names = [type(s).__name__ for s in stage.build()]
     assert names[:4] == ["WarcReader", "URLFilter", "MainContentExtractor", "LanguageFilter"]
