@@ -18,7 +18,8 @@ from tests.pipeline.helpers import cli
 def test_embeddings_match_sentence_transformers(embedded, graded_split):
     """Our plain-transformers encoder (mean pooling + normalise read from the folder) gives
     sentence-transformers' embeddings for all-MiniLM-L6-v2."""
-    st = pytest.importorskip("sentence_transformers")
+    import sentence_transformers as st
+
     embedder = embedded[0]
     texts = [e.text for e in graded_split[1][:8]]
     model = st.SentenceTransformer(str(embedder.path), device="cpu")
