@@ -256,7 +256,7 @@ def missing_in_pipeline(data: object, source: str) -> list[str]:
     for i, stage in enumerate(stages if isinstance(stages, list) else []):
         steps = stage.get("steps") if isinstance(stage, dict) else None
         for j, step in enumerate(steps if isinstance(steps, list) else []):
-            cls = kinds.get(step.get("type")) if isinstance(step, dict) else None
+            cls = kinds.get(str(step.get("type"))) if isinstance(step, dict) else None
             needed = getattr(cls, "needed_assets", None)
             if needed is None:
                 continue

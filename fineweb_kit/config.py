@@ -183,9 +183,10 @@ def build_step(cfg: Any, where: str) -> Any:
 
 def step_parameters(cls: type) -> dict[str, inspect.Parameter]:
     """The constructor parameters of a step class, with annotations resolved to types."""
-    sig = inspect.signature(cls.__init__)
+    init = cls.__init__  # type: ignore[misc]  # the class's constructor, not an instance's
+    sig = inspect.signature(init)
     try:
-        hints = typing.get_type_hints(cls.__init__)
+        hints = typing.get_type_hints(init)
     except Exception:  # unresolvable annotation: skip type checks, keep names
         hints = {}
     return {

@@ -14,12 +14,14 @@
 #  5. with WHEEL_TEST_OLDEST=1 (default in CI): a second venv with every runtime dependency at its
 #     lower bound in pyproject.toml (scripts/lower_bounds.py), same checks.
 #
-# Usage: bash scripts/ci-wheel.sh   (after `make setup`; DEV_VENV=.venv by default)
+# Usage: bash scripts/ci-wheel.sh   (after `make setup`; DEV_VENV=.venv by default, DEV_CLI its
+# fineweb-kit, SHARED=../shared, WHEEL_TEST_OLDEST=0 skips the oldest-versions set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DEV_VENV=${DEV_VENV:-$ROOT/.venv}
-DEV=$DEV_VENV/bin/fineweb-kit
+DEV=${DEV_CLI:-$DEV_VENV/bin/fineweb-kit}  # the development install's command
+unset PYTHONPATH  # the user installs must import their own package, nothing of the checkout
 HOST_PY=${HOST_PY:-python3}
 SHARED=${SHARED:-$ROOT/../shared}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -31,7 +33,7 @@ t0=$SECONDS
 
 say "building the wheel and the sdist"
 "$DEV_VENV/bin/maturin" build --release -q -o "$WORK/dist"
-"$DEV_VENV/bin/maturin" sdist -q -o "$WORK/sdist"
+"$DEV_VENV/bin/maturin" sdist -o "$WORK/sdist"
 mkdir "$WORK/sdist-src"
 tar -xzf "$WORK"/sdist/*.tar.gz -C "$WORK/sdist-src"
 (cd "$WORK"/sdist-src/* && "$DEV_VENV/bin/maturin" build --release -q -o "$WORK/sdist-dist")

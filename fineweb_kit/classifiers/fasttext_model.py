@@ -138,7 +138,7 @@ class FastTextClassifier:
         kernel = _load_kernel(p)
         if kernel is not None and len(kernel.labels()) != 2:
             kernel = None  # DCLM's top-1 formula is for two labels; the package reads any
-        model = None
+        model: Any = None
         if kernel is None:
             fasttext = import_fasttext(full=True)  # get_labels()
             with _quiet_stderr():
@@ -146,7 +146,7 @@ class FastTextClassifier:
                     model = fasttext.load_model(str(p))
                 except ValueError as e:
                     raise FormatError(f"{p}: fastText could not load it: {e}") from None
-        labels = list(kernel.labels() if kernel is not None else model.get_labels())
+        labels = list(kernel.labels()) if kernel is not None else list(model.get_labels())
         if label not in labels:
             raise ConfigError(f"{p}: positive label {label!r} is not in the model's {labels}")
         return cls(p, model, label, manifest, kernel)

@@ -62,7 +62,8 @@ def run_task(
     result = TaskResult(stage.name, rank)
     log = _task_logger(folder.log_file(stage.name, rank), stage.name, rank)
     steps: list[PipelineStep] = build_steps(stage)
-    files = folder.stage_inputs(stage.name, lambda: steps[0].list_files(Path(output_root)))
+    reader: Any = steps[0]  # a Reader or a step with list_files (checked by build_steps)
+    files = folder.stage_inputs(stage.name, lambda: reader.list_files(Path(output_root)))
     mine = [(i, f) for i, f in enumerate(files) if i % world_size == rank]
     whole_task = any(getattr(s, "whole_task", False) for s in steps)
     if whole_task and folder.task_marker(stage.name, rank).exists():

@@ -84,6 +84,7 @@ class KeySignature(SinkStep):
     def open_sink(self, ctx: TaskContext) -> Any:
         from fineweb_kit import _core
 
+        assert ctx.part_name is not None  # set for every input file before open_file
         return _core.KeySink(
             self.method,
             self.n_sentences,

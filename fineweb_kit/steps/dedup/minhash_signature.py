@@ -57,6 +57,7 @@ class MinhashSignature(SinkStep):
     def open_sink(self, ctx: TaskContext) -> Any:
         from fineweb_kit import _core
 
+        assert ctx.part_name is not None  # set for every input file before open_file
         return _core.SignatureSink(
             self._params,
             ctx.resolve(self.folder) / "signatures",
