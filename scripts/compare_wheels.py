@@ -1,6 +1,7 @@
 """Checks that two wheels hold the same package (used by ci-wheel.sh: the wheel built from the
 repository versus the one built from the sdist). Same file names; same bytes for every file but
-the compiled extension (its bytes embed build paths) and RECORD (which hashes it); the extension
+the compiled extension (its bytes embed build paths), RECORD (which hashes it) and the SBOM
+(maturin records the build's serial number and time); the extension
 must be there in both and of similar size.
 
 Usage: python scripts/compare_wheels.py A.whl B.whl
@@ -13,7 +14,8 @@ import zipfile
 
 
 def is_binary(name: str) -> bool:
-    return name.endswith((".so", ".pyd")) or name.endswith(".dist-info/RECORD")
+    """Files whose bytes depend on the build (paths, hashes, time), compared by name only."""
+    return name.endswith((".so", ".pyd", ".dist-info/RECORD")) or "/sboms/" in name
 
 
 def main(a: str, b: str) -> int:
