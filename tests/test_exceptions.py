@@ -26,7 +26,7 @@ def test_invalid_argument_is_a_project_error_and_a_value_error():
 
 def test_io_errors_are_project_errors_and_os_errors(tmp_path: Path):
     missing = tmp_path / "none.bin"
-    with pytest.raises(CoreFileNotFoundError, match="none.bin") as e:
+    with pytest.raises(CoreFileNotFoundError, match=r"none\.bin") as e:
         core.FastTextKernel(str(missing))
     assert isinstance(e.value, FileNotFoundError) and isinstance(e.value, InputError)
     with pytest.raises(CoreIOError, match="Is a directory") as e2:
