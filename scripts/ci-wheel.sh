@@ -15,7 +15,8 @@
 #     lower bound in pyproject.toml (scripts/lower_bounds.py), same checks.
 #
 # Usage: bash scripts/ci-wheel.sh   (after `make setup`; DEV_VENV=.venv by default, DEV_CLI its
-# fineweb-kit, SHARED=../shared, WHEEL_TEST_OLDEST=0 skips the oldest-versions set)
+# fineweb-kit, SHARED=../shared, WHEEL_TEST_OLDEST=0 skips the oldest-versions set, KEEP_WORK=1
+# keeps the temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -27,7 +28,7 @@ SHARED=${SHARED:-$ROOT/../shared}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fwk-wheel.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+[[ ${KEEP_WORK:-0} == 1 ]] || trap 'rm -rf "$WORK"' EXIT
 say() { printf '\n== wheel-test: %s\n' "$*"; }
 t0=$SECONDS
 
@@ -42,10 +43,15 @@ WHEEL=$(ls "$WORK"/dist/*.whl)
 
 # Inputs and reference outputs of the development install, computed once.
 cp -r pipelines "$WORK/pipelines"
+# no per-page extraction time limit in the compared runs: on a loaded machine a page could time
+# out in one run and not in the other
+sed -i 's/- {type: Trafilatura}/- {type: Trafilatura, timeout: 0}/' "$WORK/pipelines/sample.yaml"
+grep -q 'Trafilatura, timeout: 0' "$WORK/pipelines/sample.yaml"
 TEXT=$SHARED/data/text/heldout-web.txt.gz
 TOKENIZER=$SHARED/data/tokenizer-ref/gpt2/tokenizer.json
 say "reference run with the development install ($DEV)"
-(cd "$WORK" && "$DEV" run pipelines/sample.yaml --output "$WORK/ref/sample" >/dev/null)
+(cd "$WORK" && "$DEV" run pipelines/sample.yaml --output "$WORK/ref/sample" >"$WORK/ref.log" 2>&1) \
+  || { cat "$WORK/ref.log"; exit 1; }
 (cd "$WORK" && "$DEV" tokenizer encode --tokenizer "$TOKENIZER" --input "$TEXT" \
   --out "$WORK/ref/ids.npy" >/dev/null)
 "$DEV_VENV/bin/python" scripts/compare_runs.py validate "$DEV" "$WORK" "$WORK/ref/validate.json"
@@ -82,7 +88,8 @@ check() {
 }
 
 run_and_compare() {
-  (cd "$WORK" && "$2" run pipelines/sample.yaml --output "$3/sample" >/dev/null)
+  (cd "$WORK" && "$2" run pipelines/sample.yaml --output "$3/sample" >"$3.log" 2>&1) \
+    || { cat "$3.log"; return 1; }
   "$DEV_VENV/bin/python" "$ROOT/scripts/compare_runs.py" sample "$WORK/ref/sample" "$3/sample"
 }
 
