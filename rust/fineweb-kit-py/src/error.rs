@@ -17,26 +17,25 @@ fn exception(py: Python<'_>, name: &str, msg: String, fallback: fn(String) -> Py
     }
 }
 
-fn value_error(msg: String) -> PyErr {
-    PyValueError::new_err(msg)
-}
-
 /// Converts a core error into the matching Python exception: `InvalidArgument` (a
 /// `ValueError`), `TokenizerError`, `FormatError`, `CoreIOError` / `CoreFileNotFoundError` (an
 /// `OSError` / `FileNotFoundError`), all `FinewebKitError`s the CLI reports.
 pub fn to_py(err: CoreError) -> PyErr {
     Python::attach(|py| match err {
-        CoreError::InvalidArgument(m) => exception(py, "InvalidArgument", m, value_error),
-        CoreError::Tokenizer(m) => exception(py, "TokenizerError", m, value_error),
-        CoreError::Format(m) => exception(py, "FormatError", m, value_error),
+        CoreError::InvalidArgument(m) => exception(py, "InvalidArgument", m, PyValueError::new_err),
+        CoreError::Tokenizer(m) => exception(py, "TokenizerError", m, PyValueError::new_err),
+        CoreError::Format(m) => exception(py, "FormatError", m, PyValueError::new_err),
         CoreError::Io { path, source } => {
             let msg = format!("{path}: {source}");
             if source.kind() == std::io::ErrorKind::NotFound {
-                exception(py, "CoreFileNotFoundError", msg, |m| {
-                    PyFileNotFoundError::new_err(m)
-                })
+                exception(
+                    py,
+                    "CoreFileNotFoundError",
+                    msg,
+                    PyFileNotFoundError::new_err,
+                )
             } else {
-                exception(py, "CoreIOError", msg, |m| PyOSError::new_err(m))
+                exception(py, "CoreIOError", msg, PyOSError::new_err)
             }
         }
     })
