@@ -17,7 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 NEEDS_EXTRA = "needs the Python package"
 
 

@@ -31,7 +31,9 @@ def main(a: str, b: str) -> int:
     ext = [n for n in na if n.endswith((".so", ".pyd"))]
     sizes = [(za.getinfo(n).file_size, zb.getinfo(n).file_size) for n in ext]
     if not ext or any(abs(x - y) > 0.02 * max(x, y) for x, y in sizes):
-        print(f"compiled extension missing or of another size: {dict(zip(ext, sizes))}")
+        print(
+            f"compiled extension missing or of another size: {dict(zip(ext, sizes, strict=True))}"
+        )
         return 1
     print(f"wheel from the sdist = wheel from the repository: {len(na)} files, extension {ext}")
     return 0
