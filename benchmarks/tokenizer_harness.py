@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 REF = "tokenizer-ref"
 TRAINERS = ("fineweb-kit", "rustbpe", "hf-tokenizers", "sentencepiece")
@@ -124,10 +125,10 @@ def bench_encode(ref: Path, docs: list[str], runs: int, tmp: Path) -> list[dict]
     rows = []
     for name in ("cl100k_base", "o200k_base"):
         for lib, (one, many) in encoders(ref, name, tmp).items():
-            row = {"vocab": name, "tokenizer": lib}
-            row["mb_s_1"] = mb / _median_s(lambda f=one: f(docs), runs)
+            row: dict[str, Any] = {"vocab": name, "tokenizer": lib}
+            row["mb_s_1"] = mb / _median_s(lambda f=one: f(docs), runs)  # type: ignore[misc]
             if many is not None:
-                row["mb_s_all"] = mb / _median_s(lambda f=many: f(docs), runs)
+                row["mb_s_all"] = mb / _median_s(lambda f=many: f(docs), runs)  # type: ignore[misc]
             rows.append(row)
     return rows
 
@@ -159,7 +160,7 @@ def bench_worst_case(
         for lib, one in encs.items():
             if lib == "tiktoken" and len(text) > TIKTOKEN_MAX:
                 continue
-            s = _median_s(lambda f=one, t=text: f([t]), runs)
+            s = _median_s(lambda f=one, t=text: f([t]), runs)  # type: ignore[misc]
             rows.append({"input": label, "bytes": len(text), "tokenizer": lib, "ms": 1e3 * s})
     return rows
 

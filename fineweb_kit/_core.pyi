@@ -3,9 +3,39 @@
 
 from collections.abc import Callable, Iterable
 from os import PathLike
+from typing import final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
+
+# the names the module exports (stubtest checks this list against the built extension)
+__all__ = [
+    "Bpe",
+    "BpeTrainer",
+    "FastTextKernel",
+    "KeySink",
+    "MinhashParams",
+    "ShardWriter",
+    "SignatureSink",
+    "__version__",
+    "analyse_texts",
+    "c4_filter_texts",
+    "count_sentences",
+    "dedup_find_duplicates",
+    "dedup_remove_sentences",
+    "minhash_cluster",
+    "minhash_find_pairs",
+    "normalized_words",
+    "read_records",
+    "shard_copy_docs",
+    "shard_fingerprint",
+    "shard_header",
+    "shard_verify",
+    "simplify_texts",
+    "split_words",
+    "train_bpe",
+]
 
 __version__: str
 
@@ -74,11 +104,12 @@ def word_ngram_hashes(
 # fingerprint, record count, xxh3 checksum); damaged or foreign files raise FormatError.
 # ---------------------------------------------------------------------------------------------
 
+@final
 class MinhashParams:
     """MinHash parameters; ``a``/``b``: one permutation pair per hash (num_buckets * per)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         n_grams: int,
         num_buckets: int,
         hashes_per_bucket: int,
@@ -87,33 +118,35 @@ class MinhashParams:
         seed: int,
         a: list[int],
         b: list[int],
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def fingerprint(self) -> int: ...
     def signatures(self, texts: list[str]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
         """(uint64 array texts x hashes, bool array: has at least one n-gram)."""
 
+@final
 class SignatureSink:
     """MinHash stage 1 writer of one input file (sorted runs per bucket + document hashes)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         params: MinhashParams,
         root: str | PathLike[str],
         part: str,
         file_index: int,
         input: str,
         budget: int,
-    ) -> None: ...
+    ) -> Self: ...
     def add(self, texts: list[str]) -> None: ...
     def commit(self) -> dict[str, int]: ...
     def abort(self) -> None: ...
 
+@final
 class KeySink:
     """Exact ("exact") / sentence ("sentences") dedup stage 1 writer of one input file."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         mode: str,
         n_sentences: int,
         root: str | PathLike[str],
@@ -122,7 +155,7 @@ class KeySink:
         input: str,
         fingerprint: int,
         budget: int,
-    ) -> None: ...
+    ) -> Self: ...
     def add(self, texts: list[str]) -> None: ...
     def commit(self) -> dict[str, int]: ...
     def abort(self) -> None: ...
@@ -160,6 +193,7 @@ def read_records(
 # bpe (rust/fineweb-kit-py/src/bpe.rs) -- wrapped by fineweb_kit.tokenizer
 # ============================================================================================
 
+@final
 class Bpe:
     """A byte-level BPE tokenizer: ranks + pre-tokenisation pattern + special tokens."""
 
@@ -222,10 +256,11 @@ class Bpe:
     def token_bytes(self, id: int) -> bytes | None: ...
     def rank_of(self, token: bytes) -> int | None: ...
 
+@final
 class BpeTrainer:
     """Streaming trainer: ``count`` batches, then ``finish`` once."""
 
-    def __init__(self, pattern: str, vocab_size: int, n_specials: int) -> None: ...
+    def __new__(cls, pattern: str, vocab_size: int, n_specials: int) -> Self: ...
     def count(self, texts: list[str], num_threads: int | None = None) -> None: ...
     @property
     def distinct_pieces(self) -> int: ...
@@ -249,11 +284,12 @@ def train_bpe(
 # shards (rust/fineweb-kit-py/src/shards.rs) -- wrapped by fineweb_kit.shards
 # ============================================================================================
 
+@final
 class ShardWriter:
     """Writes one ``.fks`` token shard (format: rust/fineweb-kit-core/src/shards/mod.rs)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         path: str,
         vocab_size: int,
         fingerprint: bytes,
@@ -261,7 +297,7 @@ class ShardWriter:
         boundary_token: int | None = None,
         dtype: str | None = None,
         with_mask: bool = False,
-    ) -> None: ...
+    ) -> Self: ...
     def append(
         self,
         flat: npt.NDArray[np.uint32],
@@ -293,8 +329,9 @@ def shard_copy_docs(
 # ``fasttext`` package. Batch calls, GIL released. Other models raise FormatError on load.
 # ---------------------------------------------------------------------------------------------
 
+@final
 class FastTextKernel:
-    def __init__(self, path: str | PathLike[str]) -> None: ...
+    def __new__(cls, path: str | PathLike[str]) -> Self: ...
     def labels(self) -> list[str]: ...
     def score(self, lines: list[str], positive: int) -> list[float]:
         """DCLM's score (``P(positive)`` from the top-1 prediction) of each line, read as

@@ -20,7 +20,7 @@ class Document:
     id: str
     url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def set_text(self, text: str) -> None:
         """Replaces the text and drops everything computed from the old one."""

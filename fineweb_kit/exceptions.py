@@ -18,6 +18,20 @@ class InputError(FinewebKitError):
     """An input file is missing, unreadable or damaged. The message names the file (and offset)."""
 
 
+class InvalidArgument(FinewebKitError, ValueError):
+    """The Rust core refused an argument (a parameter out of range, an unknown mode). Also a
+    ``ValueError``, so ``except ValueError`` callers keep working."""
+
+
+class CoreIOError(InputError, OSError):
+    """The Rust core could not read or write a file; the message starts with its path. Also an
+    ``OSError``."""
+
+
+class CoreFileNotFoundError(CoreIOError, FileNotFoundError):
+    """The Rust core was given a path that does not exist. Also a ``FileNotFoundError``."""
+
+
 class FormatError(FinewebKitError, ValueError):
     """A binary file of ours (signatures, shards, ...) is damaged, truncated or of another
     version."""

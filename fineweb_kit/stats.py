@@ -22,7 +22,7 @@ class StepStats:
 
     def add(self, name: str, value: float = 1) -> None:
         """Adds ``value`` to counter ``name``."""
-        self.counters[name] += value
+        self.counters[name] += value  # type: ignore[assignment]  # totals may be float
 
     def observe(self, hist: str, key: str, value: int = 1) -> None:
         """Counts ``key`` in distribution ``hist`` (a language, a length bin, ...)."""

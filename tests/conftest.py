@@ -37,3 +37,28 @@ def cc_docs(shared_data: Path) -> list[dict]:
     docs = load_cc_docs(shared_data)
     assert len(docs) >= 2000, f"expected the 2,219 cc-docs documents, found {len(docs)}"
     return docs
+
+
+# CI=true: a skipped test fails the run, so a missing module, oracle or asset cannot hide behind
+# a skip (the closing line must read "0 skipped"); xfail stays xfail.
+_SKIP_FAILS = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _fail_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if _SKIP_FAILS and report.skipped and not hasattr(report, "wasxfail"):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which allows no skip: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    _fail_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    outcome = yield
+    _fail_skip(outcome.get_result())

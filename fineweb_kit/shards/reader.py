@@ -19,7 +19,7 @@ from fineweb_kit import _core
 from fineweb_kit.exceptions import FormatError
 
 SUFFIX = ".fks"
-DTYPES = {"u16": np.dtype("<u2"), "u32": np.dtype("<u4")}
+DTYPES: dict[str, np.dtype[Any]] = {"u16": np.dtype("<u2"), "u32": np.dtype("<u4")}
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,9 @@ def train_bpe(
         raise TokenizerError(
             f"vocab_size {vocab_size} is below 256 bytes + {len(specials)} special tokens"
         )
-    texts = iter_texts(texts_or_files) if _is_files(texts_or_files) else iter(texts_or_files)
+    texts: Iterator[str] = (
+        iter_texts(texts_or_files) if _is_files(texts_or_files) else iter(texts_or_files)  # type: ignore[arg-type]  # _is_files: not paths
+    )
     cb = _Progress() if progress else None
     try:
         core = _core.train_bpe(texts, vocab_size, pattern, specials, num_threads, progress=cb)

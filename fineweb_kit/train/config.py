@@ -137,7 +137,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
         if key not in fields:
             raise ConfigError(f"{where}.{key}: unknown key{did_you_mean(str(key), fields)}")
         hint = hints[key]
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             kwargs[key] = _build(hint, value, f"{where}.{key}")
         else:
             kwargs[key] = _check_type(value, hint, f"{where}.{key}")

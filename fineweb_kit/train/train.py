@@ -155,7 +155,7 @@ class Trainer:
         if ckpt is not None:
             self._resume(ckpt)
         compile_on = c.train.compile == "on" or (c.train.compile == "auto" and dev.type == "cuda")
-        self.fwd: torch.nn.Module = torch.compile(self.model) if compile_on else self.model
+        self.fwd: Any = torch.compile(self.model) if compile_on else self.model
         if self.dist.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -237,7 +237,7 @@ class Trainer:
             )
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             sync = micro == accum - 1 or d.world == 1
-            ctx = contextlib.nullcontext() if sync else self.fwd.no_sync()  # type: ignore[operator]
+            ctx = contextlib.nullcontext() if sync else self.fwd.no_sync()
             with ctx, self._autocast():
                 _, loss = self.fwd(x, y)
             with ctx:
@@ -272,7 +272,7 @@ class Trainer:
             if self.device.type == "cuda":
                 torch.cuda.synchronize()
             dt = time.perf_counter() - t0
-            row = {
+            row: dict[str, Any] = {
                 "step": self.step,
                 "loss": loss,
                 "lr": lr_at(self.step, c),

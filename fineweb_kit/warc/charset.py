@@ -96,14 +96,14 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str,
     text = _try(body, "utf-8")
     if text is not None:
         return text, "utf-8", "utf8"
-    declared = [
+    declared: list[tuple[str, str | None]] = [
         ("http", normalize_label(http_charset)),
         ("meta", normalize_label(meta_charset(body))),
     ]
-    for how, codec in declared:
-        text = _try(body, codec)
-        if text is not None and codec:
-            return text, codec, how
+    for how, label in declared:
+        text = _try(body, label)
+        if text is not None and label:
+            return text, label, how
     guess = detect(body)
     text = _try(body, guess)
     if text is not None and guess:

@@ -122,7 +122,7 @@ def _codings(value: str) -> list[str]:
 
 def dechunk(body: bytes) -> bytes | None:
     """Undoes chunked transfer coding; None if the framing is wrong."""
-    out = []
+    out: list[bytes] = []
     i = 0
     while True:
         j = body.find(b"\n", i)

@@ -18,16 +18,18 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import IO
 
 from fineweb_kit.io.files import GZIP_MAGIC, LZ4_MAGIC, ZSTD_MAGIC
 
+_inflate: ModuleType
 try:  # Intel ISA-L inflate: same API as zlib, ~1.5x faster on WARC members
     from isal import isal_zlib as _inflate
 
     _INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, _inflate.error)
 except ImportError:  # pragma: no cover - isal is a dependency, but zlib works the same
-    _inflate = zlib  # type: ignore[no-redef]
+    _inflate = zlib
     _INFLATE_ERRORS = (zlib.error,)
 
 RAW_CHUNK = 1 << 20
@@ -202,7 +204,7 @@ def open_events(path: str) -> tuple[str, Iterator[Event], IO[bytes]]:
     if head.startswith(LZ4_MAGIC):
         from fastwarc.stream_io import Lz4Reader
 
-        return "lz4", _stream_chunks(Lz4Reader(f), "lz4"), f  # type: ignore[arg-type]
+        return "lz4", _stream_chunks(Lz4Reader(f), "lz4"), f
     return "none", _plain_chunks(f), f
 
 

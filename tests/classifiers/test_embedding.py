@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -18,7 +21,8 @@ from tests.pipeline.helpers import cli
 def test_embeddings_match_sentence_transformers(embedded, graded_split):
     """Our plain-transformers encoder (mean pooling + normalise read from the folder) gives
     sentence-transformers' embeddings for all-MiniLM-L6-v2."""
-    st = pytest.importorskip("sentence_transformers")
+    import sentence_transformers as st
+
     embedder = embedded[0]
     texts = [e.text for e in graded_split[1][:8]]
     model = st.SentenceTransformer(str(embedder.path), device="cpu")
@@ -28,14 +32,50 @@ def test_embeddings_match_sentence_transformers(embedded, graded_split):
     np.testing.assert_allclose(ours, ref, atol=1e-5)
 
 
-def test_embeddings_do_not_depend_on_batching(embedded, graded_split):
-    embedder = embedded[0]
-    texts = [e.text for e in graded_split[1][:12]] + ["short text", "a b c"]
-    whole, _ = embedder.embed(texts)
-    one_by_one = np.concatenate([embedder.embed([t])[0] for t in texts])
-    reversed_, _ = embedder.embed(texts[::-1])
-    np.testing.assert_array_equal(whole, one_by_one)
-    np.testing.assert_array_equal(whole, reversed_[::-1])
+# Run in a fresh process per CPU kernel set: a text's embedding must be bit-identical whether
+# it comes alone, in a whole batch, reversed, or in uneven chunks.
+BATCH_INVARIANCE_PROBE = """
+import json, sys
+import numpy as np
+import torch
+from fineweb_kit.classifiers.embedding import Embedder
+model, max_tokens, texts_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+texts = json.load(open(texts_file, encoding="utf-8"))
+emb = Embedder(model, device="cpu", max_tokens=max_tokens, batch_size=8)
+whole = emb.embed(texts)[0]
+one_by_one = np.concatenate([emb.embed([t])[0] for t in texts])
+reversed_ = emb.embed(texts[::-1])[0][::-1]
+chunks = np.concatenate([emb.embed(texts[i : i + 5])[0] for i in range(0, len(texts), 5)])
+for name, other in (("one by one", one_by_one), ("reversed", reversed_), ("chunks", chunks)):
+    diff = int((whole != other).sum())
+    assert diff == 0, f"{torch.backends.cpu.get_cpu_capability()}: {name}: {diff} elements differ"
+print(torch.backends.cpu.get_cpu_capability())
+"""
+
+
+def cpu_capabilities() -> list[str]:
+    """The ATEN_CPU_CAPABILITY values torch can use on this CPU (up to the one it picks)."""
+    import torch
+
+    best = torch.backends.cpu.get_cpu_capability().lower()
+    ladder = ["default", "avx2", "avx512"]
+    return ladder[: ladder.index(best) + 1] if best in ladder else ["default", best]
+
+
+def test_embeddings_do_not_depend_on_batching(encoder_dir, graded_split, tmp_path):
+    texts = [e.text for e in graded_split[1][:14]] + ["short text", "a b c"]
+    texts_file = tmp_path / "texts.json"
+    texts_file.write_text(json.dumps(texts), encoding="utf-8")
+    capabilities = cpu_capabilities()
+    assert len(capabilities) >= 2, capabilities  # x86-64 always has default + avx2 at least
+    for capability in capabilities:
+        env = {**os.environ, "ATEN_CPU_CAPABILITY": capability}
+        cmd = [sys.executable, "-c", BATCH_INVARIANCE_PROBE, encoder_dir, str(MAX_TOKENS)]
+        proc = subprocess.run(
+            [*cmd, str(texts_file)], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert proc.returncode == 0, f"{capability}: {proc.stderr[-2000:]}"
+        assert proc.stdout.strip().lower() == capability  # torch really used that kernel set
 
 
 def test_truncation_is_counted(embedded, graded_split):

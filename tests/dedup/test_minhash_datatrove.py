@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import datatrove  # noqa: F401 - a missing oracle must fail, not skip
 import pytest
+import spacy  # noqa: F401 - a missing oracle must fail, not skip
 
 from fineweb_kit import _core
 from fineweb_kit.dedup.minhash import MinhashSettings
 from tests.dedup.corpus import build_corpus, write_files
 from tests.dedup.pipeline import run_minhash
-
-pytest.importorskip("datatrove")
-pytest.importorskip("spacy")
 
 
 def our_removed(minhash_folder) -> set[tuple[int, int]]:

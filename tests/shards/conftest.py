@@ -34,7 +34,8 @@ def tiktoken_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def r50k(tiktoken_cache):
     """tiktoken's r50k_base wrapped as a ShardTokenizer."""
-    tiktoken = pytest.importorskip("tiktoken")
+    import tiktoken
+
     from fineweb_kit.shards.tokenizer import from_tiktoken
 
     return from_tiktoken(tiktoken.get_encoding("r50k_base"))

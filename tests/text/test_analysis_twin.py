@@ -3,12 +3,10 @@ generated texts full of the edge cases the formulas care about."""
 
 from __future__ import annotations
 
+import datatrove  # noqa: F401 - a missing oracle must fail, not skip
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-pytest.importorskip("datatrove")
 
 from fineweb_kit.text import (
     analyse_texts,

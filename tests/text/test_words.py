@@ -4,10 +4,9 @@ on real documents, and the MinHash word list against datatrove's normalisation."
 from __future__ import annotations
 
 import pytest
+import spacy
 
 from fineweb_kit.text import count_sentences, normalized_words, split_words
-
-spacy = pytest.importorskip("spacy")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +50,8 @@ def test_sentences_match_spacy_sentencizer(sample: list[str], nlp) -> None:
 
 
 def test_normalized_words_match_datatrove(sample: list[str]) -> None:
-    text_utils = pytest.importorskip("datatrove.utils.text")
+    import datatrove.utils.text as text_utils
+
     texts = sample[:200]
     theirs = [text_utils.split_into_words(text_utils.simplify_text(t), "en") for t in texts]
     ours = normalized_words(texts)

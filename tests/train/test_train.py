@@ -7,15 +7,14 @@ import math
 import sys
 
 import pytest
+import torch
 import yaml
 
-torch = pytest.importorskip("torch", reason="the trainer needs PyTorch (pip install .[train])")
-
-from fineweb_kit.exceptions import ConfigError, FormatError  # noqa: E402
-from fineweb_kit.train.config import parse_config  # noqa: E402
-from fineweb_kit.train.train import train  # noqa: E402
-from tests.conftest import REPO  # noqa: E402
-from tests.train.conftest import cc_texts, tiny_config, write_byte_shards  # noqa: E402
+from fineweb_kit.exceptions import ConfigError, FormatError
+from fineweb_kit.train.config import parse_config
+from fineweb_kit.train.train import train
+from tests.conftest import REPO
+from tests.train.conftest import cc_texts, tiny_config, write_byte_shards
 
 
 def _cfg(d: dict):

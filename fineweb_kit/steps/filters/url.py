@@ -14,9 +14,10 @@ What (FineWeb's URL filter, datatrove ``URLFilter``, in this order; the first hi
   non-alphanumerics removed and lower-cased.
 
 Why: FineWeb (Penedo et al., 2024, section 3.1) removes adult content by URL first, cheaply,
-with the UT1 "adult" list (4.5 M domains). The lists: ``scripts/fetch-assets.sh`` extracts
-them from the datatrove 0.2.0 wheel, the version FineWeb ran (datatrove 0.10 ships a newer UT1
-list, ``url_filterblacklistsv0_3_0``; point ``blocklist_dir`` at it to use that). Word lists:
+with the UT1 "adult" list (4.5 M domains). The lists: ``fineweb-kit assets fetch`` extracts
+them from the datatrove 0.2.0 wheel, the version FineWeb ran, into the data folder
+(:mod:`fineweb_kit.assets`; datatrove 0.10 ships a newer UT1 list,
+``url_filterblacklistsv0_3_0``; point ``blocklist_dir`` at it to use that). Word lists:
 datatrove's ``banned_words.txt``, ``banned_subwords.txt``, ``soft_banned_words.txt``.
 
 How: the blocklists are loaded once per process (not per task or file) into sorted arrays of
@@ -33,17 +34,18 @@ import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import xxhash
 
+from fineweb_kit import assets
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.steps.base import Filter, Params, TaskContext
 from fineweb_kit.steps.params import Check, WriterConfig, at_least, check_positive_int
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "assets" / "url_filter"
+LIST_FILES = ("domains", "urls", "banned_words.txt", "banned_subwords.txt", "soft_banned_words.txt")
 _WORD_SPLIT = re.compile(r"[^a-zA-Z0-9]+")
 _CACHE: dict[tuple[str, int, float], np.ndarray] = {}
 _CACHE_LOCK = threading.Lock()
@@ -55,8 +57,13 @@ def normalize(text: str) -> str:
 
 
 def hash_keys(keys: Iterable[str | bytes]) -> np.ndarray:
-    """xxh3-64 hashes of ``keys`` (str as UTF-8), as uint64."""
-    return np.fromiter((xxhash.xxh3_64_intdigest(k) for k in keys), dtype=np.uint64, count=-1)
+    """xxh3-64 hashes of ``keys`` (str as UTF-8), as uint64.
+
+    ``str`` is encoded here: xxhash 4 hashes only bytes-like objects (3.x also took ``str``, as
+    its UTF-8 bytes, so hashes and the pre-built arrays are the same under both)."""
+    digest = xxhash.xxh3_64_intdigest
+    hashes = (digest(k.encode("utf-8") if isinstance(k, str) else k) for k in keys)
+    return np.fromiter(hashes, dtype=np.uint64, count=-1)
 
 
 class HashSet:
@@ -121,8 +128,8 @@ class URLFilter(Filter):
     """Drops documents by URL: UT1 adult domains/URLs and banned words (FineWeb, datatrove).
 
     ``blocklist_dir``: folder with ``domains``, ``urls`` and the three word lists (default: the
-    assets fetched by ``scripts/fetch-assets.sh``). ``use_integrated_lists``: false to use only
-    the ``extra_*`` lists. ``extra_domains`` / ``extra_urls`` / ``extra_banned_words`` /
+    ``url_filter`` asset of ``fineweb-kit assets fetch``). ``use_integrated_lists``: false to
+    use only the ``extra_*`` lists. ``extra_domains`` / ``extra_urls`` / ``extra_banned_words`` /
     ``extra_banned_subwords`` / ``extra_soft_banned_words``: added to the lists.
     ``extra_domain_files``: more files of one domain per line. ``soft_word_threshold``: soft
     words needed to drop (datatrove default 2).
@@ -142,7 +149,7 @@ class URLFilter(Filter):
         exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer=exclusion_writer)
-        self.dir = Path(blocklist_dir) if blocklist_dir else DEFAULT_DIR
+        self.dir = Path(blocklist_dir) if blocklist_dir else assets.URL_FILTER.path
         self.use_integrated_lists = use_integrated_lists
         self.soft_word_threshold = check_positive_int("soft_word_threshold", soft_word_threshold)
         self.extra = {
@@ -157,18 +164,26 @@ class URLFilter(Filter):
 
     param_checks: ClassVar[dict[str, Check]] = {"soft_word_threshold": at_least(1)}
 
+    @staticmethod
+    def needed_assets(params: dict[str, Any]) -> list[assets.Asset]:
+        """The data-folder assets a step built with ``params`` reads (for ``validate``)."""
+        default = not params.get("blocklist_dir") and params.get("use_integrated_lists", True)
+        return [assets.URL_FILTER] if default else []
+
     @classmethod
     def check_params(cls, params: Params) -> None:
         super().check_params(params)
-        folder = Path(params["blocklist_dir"]) if params["blocklist_dir"] else DEFAULT_DIR
-        needed = [folder / n for n in ("domains", "urls", "banned_words.txt")]
-        missing = [p for p in needed if params["use_integrated_lists"] and not p.is_file()]
+        if params["use_integrated_lists"] and not params["blocklist_dir"]:
+            assets.require(assets.URL_FILTER, "URLFilter")
+        folder = Path(params["blocklist_dir"] or assets.URL_FILTER.path)
+        needed = [folder / n for n in LIST_FILES] if params["use_integrated_lists"] else []
+        missing = [p for p in needed if not p.is_file()]
         missing += [Path(p) for p in params["extra_domain_files"] or [] if not Path(p).is_file()]
         if missing:
             raise ConfigError(
-                f"URLFilter: missing {', '.join(map(str, missing))}; run `bash "
-                "scripts/fetch-assets.sh` (or `make setup`) to fetch FineWeb's blocklist, or set "
-                "blocklist_dir / use_integrated_lists: false"
+                f"URLFilter: missing {', '.join(map(str, missing))}; point blocklist_dir at a "
+                f"folder with {', '.join(LIST_FILES)} (`{assets.FETCH_COMMAND}` puts FineWeb's "
+                f"in {assets.URL_FILTER.path}), or set use_integrated_lists: false"
             )
 
     def setup(self, ctx: TaskContext) -> None:

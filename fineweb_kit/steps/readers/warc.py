@@ -131,7 +131,8 @@ class WarcReader(Reader):
         if how == "replaced":  # no charset decoded the bytes cleanly: U+FFFD in the text
             self.stats.add("charset_replaced")
 
-    def _skip(self, why: str) -> None:
+    def _skip(self, why: str) -> Document | None:
+        """Counts a skipped record; returns None (no document) for ``return self._skip(...)``."""
         self.stats.add(f"skipped_{why}")
         return None
 

@@ -37,7 +37,7 @@ class JsonlWriter(Writer):
 
     def open_part(self, tmp_path: Path) -> None:
         if self.compression == "gzip":
-            self._file = gzip.open(tmp_path, "wb", compresslevel=6)
+            self._file = gzip.open(tmp_path, "wb", compresslevel=6)  # type: ignore[assignment]
         elif self.compression == "zstd":
             import zstandard
 

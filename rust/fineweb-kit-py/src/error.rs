@@ -8,29 +8,34 @@ use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueEr
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
 
-fn exception(py: Python<'_>, name: &str, msg: String) -> PyErr {
+/// An instance of `fineweb_kit.exceptions.<name>(msg)`; `fallback(msg)` if that cannot be made.
+fn exception(py: Python<'_>, name: &str, msg: String, fallback: fn(String) -> PyErr) -> PyErr {
     let class = PyModule::import(py, "fineweb_kit.exceptions").and_then(|m| m.getattr(name));
-    match class {
-        Ok(cls) => match cls.call1((msg.clone(),)) {
-            Ok(inst) => PyErr::from_value(inst),
-            Err(_) => PyValueError::new_err(msg),
-        },
-        Err(_) => PyValueError::new_err(msg),
+    match class.and_then(|cls| cls.call1((msg.clone(),))) {
+        Ok(inst) => PyErr::from_value(inst),
+        Err(_) => fallback(msg),
     }
 }
 
-/// Converts a core error into the matching Python exception.
+/// Converts a core error into the matching Python exception: `InvalidArgument` (a
+/// `ValueError`), `TokenizerError`, `FormatError`, `CoreIOError` / `CoreFileNotFoundError` (an
+/// `OSError` / `FileNotFoundError`), all `FinewebKitError`s the CLI reports.
 pub fn to_py(err: CoreError) -> PyErr {
     Python::attach(|py| match err {
-        CoreError::InvalidArgument(m) => PyValueError::new_err(m),
-        CoreError::Tokenizer(m) => exception(py, "TokenizerError", m),
-        CoreError::Format(m) => exception(py, "FormatError", m),
+        CoreError::InvalidArgument(m) => exception(py, "InvalidArgument", m, PyValueError::new_err),
+        CoreError::Tokenizer(m) => exception(py, "TokenizerError", m, PyValueError::new_err),
+        CoreError::Format(m) => exception(py, "FormatError", m, PyValueError::new_err),
         CoreError::Io { path, source } => {
             let msg = format!("{path}: {source}");
             if source.kind() == std::io::ErrorKind::NotFound {
-                PyFileNotFoundError::new_err(msg)
+                exception(
+                    py,
+                    "CoreFileNotFoundError",
+                    msg,
+                    PyFileNotFoundError::new_err,
+                )
             } else {
-                PyOSError::new_err(msg)
+                exception(py, "CoreIOError", msg, PyOSError::new_err)
             }
         }
     })

@@ -3,8 +3,8 @@
 ``slurm_cluster`` (session scope) runs ``../shared/tools/slurm-local.sh start`` the first time a
 test asks for it -- so nothing is started when no slurm test is selected -- and always runs
 ``stop`` at the end of the session, also when tests failed. It needs root (the script installs
-Debian packages the first time and starts munged/slurmctld/slurmd). Without the script the slurm
-tests are skipped; if ``start`` fails they fail.
+Debian packages the first time and starts munged/slurmctld/slurmd). Without the script, or if
+``start`` fails, the slurm tests fail (never skip).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _script(action: str) -> subprocess.CompletedProcess:
 def slurm_cluster(request: pytest.FixtureRequest) -> None:
     """A running local Slurm cluster (``sbatch``, ``squeue``, ``scontrol`` work)."""
     if not SCRIPT.is_file():
-        pytest.skip(f"slurm tests need {SCRIPT} (the shared local-cluster script); not found")
+        pytest.fail(f"slurm tests need {SCRIPT} (the shared local-cluster script); not found")
     request.addfinalizer(lambda: _script("stop"))
     proc = _script("start")
     if proc.returncode != 0:

@@ -46,7 +46,7 @@ def mean_f1(extractor) -> float:
 
 
 def test_trafilatura_settings_are_datatrove_fineweb_ones():
-    pytest.importorskip("datatrove")
+    import datatrove  # noqa: F401 - a missing oracle must fail, not skip
     from datatrove.pipeline.extractors import Trafilatura as DatatroveTrafilatura
 
     # deduplicate off on both: trafilatura's duplicate cache is per process and shared

@@ -6,16 +6,16 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from fineweb_kit.assets import URL_FILTER
 from fineweb_kit.document import Document
 from fineweb_kit.exceptions import ConfigError
-from fineweb_kit.steps.filters.url import DEFAULT_DIR, URLFilter, load_words
+from fineweb_kit.steps.filters.url import URLFilter, hash_keys, load_list_hashes, load_words
 from tests.conftest import SHARED_DATA as DATA
 
-needs_assets = pytest.mark.skipif(
-    not (DEFAULT_DIR / "domains").is_file(), reason="run scripts/fetch-assets.sh first"
-)
+DEFAULT_DIR = URL_FILTER.path  # `fineweb-kit assets fetch` (make setup) puts the lists there
 
 
 def real_urls() -> list[str]:
@@ -46,7 +46,6 @@ def crafted_urls(domains: list[str]) -> list[str]:
 
 
 def ours_and_datatrove(urls: list[str], **lists) -> tuple[list, list]:
-    pytest.importorskip("datatrove")
     from datatrove.data import Document as DtDocument
     from datatrove.pipeline.filters import URLFilter as DtURLFilter
 
@@ -64,7 +63,6 @@ def ours_and_datatrove(urls: list[str], **lists) -> tuple[list, list]:
     return mine, other
 
 
-@needs_assets
 def test_same_decisions_as_datatrove_on_real_and_crafted_urls():
     domains = sample_domains()
     urls = [*real_urls(), *crafted_urls(domains), "http://members.clean-example.com/a"]
@@ -83,7 +81,6 @@ def test_same_decisions_as_datatrove_on_real_and_crafted_urls():
     assert "blacklisted_subword" in reasons and None in reasons
 
 
-@needs_assets
 def test_fineweb_blocklist_drops_listed_domains_and_keeps_most_real_pages():
     step = URLFilter()
     listed = [Document("t", d, url=f"https://{d}/") for d in sample_domains(50_000)]
@@ -116,5 +113,31 @@ def test_extra_lists_without_the_integrated_ones(tmp_path: Path):
 
 
 def test_missing_blocklist_is_a_config_error(tmp_path: Path):
-    with pytest.raises(ConfigError, match="fetch-assets"):
+    with pytest.raises(ConfigError, match="assets fetch"):
         URLFilter(blocklist_dir=str(tmp_path))
+
+
+def test_missing_default_asset_names_the_fetch_command(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("FINEWEB_KIT_DATA_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match="run `fineweb-kit assets fetch`") as e:
+        URLFilter()
+    assert str(tmp_path) in str(e.value)
+    URLFilter(use_integrated_lists=False)  # no asset needed
+
+
+def test_hashes_take_str_as_utf8_and_match_the_prebuilt_arrays(tmp_path: Path):
+    import xxhash
+
+    domains = [*sample_domains(step=50000), "xn--bcher-kva.example", "bücher.example"]
+    want = [xxhash.xxh3_64_intdigest(d.encode("utf-8")) for d in domains]
+    assert hash_keys(domains).tolist() == want  # str in (xxhash 4 refuses str itself)
+    assert hash_keys(d.encode() for d in domains).tolist() == want
+    prebuilt = load_list_hashes(DEFAULT_DIR / "domains")  # domains.xxh3.npy of the asset
+    assert len(prebuilt) > 4_000_000 and bool((prebuilt[1:] > prebuilt[:-1]).all())
+    idx = np.searchsorted(prebuilt, np.array(want[:-2], dtype=np.uint64))
+    assert (prebuilt[idx] == np.array(want[:-2], dtype=np.uint64)).all()
+    # the same list hashed from scratch (no .npy beside it) gives the same sorted array
+    small = tmp_path / "domains"
+    small.write_text("\n".join(["# comment", *domains, domains[0], ""]), encoding="utf-8")
+    assert load_list_hashes(small).tolist() == sorted(set(want))
+    assert (tmp_path / "domains.xxh3.npy").is_file()

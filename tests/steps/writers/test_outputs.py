@@ -53,7 +53,8 @@ def test_polars_reads_parquet_and_jsonl(run_dir):
 
 
 def test_hf_datasets_reads_parquet_and_jsonl(run_dir):
-    datasets = pytest.importorskip("datasets")
+    import datasets
+
     out, docs = run_dir
     pq = datasets.load_dataset("parquet", data_files=str(out / "parquet" / "*.parquet"))["train"]
     js = datasets.load_dataset("json", data_files=str(out / "jsonl" / "*.jsonl.gz"))["train"]
