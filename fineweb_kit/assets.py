@@ -27,7 +27,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,13 +244,10 @@ EXTRACTORS: dict[str, Callable[[zipfile.ZipFile, Path, Report], None]] = {
 }
 
 
-def missing_in_pipeline(data: object, source: str) -> list[str]:
+def missing_in_pipeline(data: object, source: str, kinds: Mapping[str, type]) -> list[str]:
     """One line per step of a pipeline mapping (as loaded from YAML) whose asset is missing,
-    e.g. ``FILE: stages[0].steps[1] (URLFilter): url_filter``; steps that cannot be read are
-    left to the pipeline's own validation."""
-    from fineweb_kit.steps.base import registry
-
-    kinds = registry()
+    e.g. ``FILE: stages[0].steps[1] (URLFilter): url_filter``; ``kinds``: step classes by name.
+    Steps that cannot be read are left to the pipeline's own validation."""
     stages = data.get("stages") if isinstance(data, dict) else None
     problems = []
     for i, stage in enumerate(stages if isinstance(stages, list) else []):

@@ -11,6 +11,7 @@ import sys
 from fineweb_kit import assets
 from fineweb_kit.config import load_yaml
 from fineweb_kit.executors.plan import make_plan
+from fineweb_kit.pipeline import step_types
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = assets.missing_in_pipeline(load_yaml(args.pipeline), args.pipeline)
+    missing = assets.missing_in_pipeline(
+        load_yaml(args.pipeline), args.pipeline, step_types()
+    )
     if missing:
         print("\n".join(missing), file=sys.stderr)
         print(
