@@ -24,6 +24,8 @@ __all__ = [
     "count_sentences",
     "dedup_find_duplicates",
     "dedup_remove_sentences",
+    "extract_main_content",
+    "html_shapes",
     "minhash_cluster",
     "minhash_find_pairs",
     "normalized_words",
@@ -35,6 +37,7 @@ __all__ = [
     "simplify_texts",
     "split_words",
     "train_bpe",
+    "word_ngram_hashes",
 ]
 
 __version__: str

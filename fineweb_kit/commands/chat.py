@@ -52,6 +52,7 @@ def _sample(args: argparse.Namespace):
         for shard in sft.shards:
             if i < len(shard):
                 a, b = shard.doc_range(i)
+                assert shard.mask is not None  # open_sft_shards refuses shards without one
                 return tok, np.asarray(shard.tokens[a:b]), np.asarray(shard.mask[a:b])
             i -= len(shard)
         raise ConfigError(f"--index {args.index}: the shards hold fewer documents")

@@ -24,9 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = assets.missing_in_pipeline(
-        load_yaml(args.pipeline), args.pipeline, step_types()
-    )
+    missing = assets.missing_in_pipeline(load_yaml(args.pipeline), args.pipeline, step_types())
     if missing:
         print("\n".join(missing), file=sys.stderr)
         print(

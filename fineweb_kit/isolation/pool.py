@@ -256,7 +256,7 @@ class IsolatedMap:
         results: list[Outcome | None] = [None] * len(items)
         spans = None
         if items and all(isinstance(x, bytes) for x in items):
-            spans = self._shared_pages().write(items)  # type: ignore[arg-type]
+            spans = self._shared_pages().write(items)
         todo = list(range(len(items)))
         while todo:
             child = self._ensure_child()

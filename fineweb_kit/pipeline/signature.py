@@ -12,12 +12,17 @@ from typing import Any
 from fineweb_kit.steps.params import StepConfig
 
 
-@functools.cache
 def step_parameters(cls: type) -> dict[str, inspect.Parameter]:
     """The constructor parameters of a step class, with annotations resolved to types."""
-    sig = inspect.signature(cls.__init__)
+    return _parameters(cls)
+
+
+@functools.cache
+def _parameters(cls: Any) -> dict[str, inspect.Parameter]:
+    init = cls.__init__  # the class's constructor
+    sig = inspect.signature(init)
     try:
-        hints = typing.get_type_hints(cls.__init__)
+        hints = typing.get_type_hints(init)
     except Exception:  # unresolvable annotation: skip type checks, keep names
         hints = {}
     return {

@@ -26,12 +26,15 @@ STAGE_KEYS = ("name", "steps", "tasks")
 _KINDS: dict[str, type[PipelineStep]] = {"step": PipelineStep, "writer": Writer}
 
 
+StepClass = type[PipelineStep]  # named here: inside StepSpec, ``type`` is a field
+
+
 @dataclass
 class StepSpec:
     """One validated step: its class, the arguments given, and where it is in the file."""
 
     type: str
-    cls: type[PipelineStep]
+    cls: StepClass
     params: dict[str, Any]
     where: str
     nested: dict[str, StepSpec] = field(default_factory=dict)

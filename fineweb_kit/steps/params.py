@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class StepConfig(dict):  # type: ignore[type-arg]
+class StepConfig(dict):
     """Annotation of a parameter that is itself a step, given as ``{type: Name, ...}``.
 
     The pipeline spec validates it like any step (its errors name ``...steps[j].<param>.key``)

@@ -27,14 +27,16 @@ TOO_DEEP = "too_deep"
 TOO_MANY_TAGS = "too_many_tags"
 
 
-def oversized_shapes(pages: Sequence[str], max_depth: int, max_tags: int) -> list[str | None]:
+def oversized_shapes(
+    pages: list[str] | list[bytes], max_depth: int, max_tags: int
+) -> list[str | None]:
     """Per page: ``None`` (fine), ``"too_deep"`` or ``"too_many_tags"``. A limit <= 0 is off."""
     if (max_depth <= 0 and max_tags <= 0) or not pages:
         return [None] * len(pages)
     unlimited = 2**64 - 1
     depth_limit = max_depth if max_depth > 0 else unlimited
     tags_limit = max_tags if max_tags > 0 else unlimited
-    depths, tags = _core.html_shapes(list(pages), depth_limit, tags_limit)
+    depths, tags = _core.html_shapes(pages, depth_limit, tags_limit)
     return [
         TOO_DEEP if d > depth_limit else TOO_MANY_TAGS if t > tags_limit else None
         for d, t in zip(depths.tolist(), tags.tolist(), strict=True)

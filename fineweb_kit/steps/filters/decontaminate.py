@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from fineweb_kit.chat.decontaminate import NgramIndex, message_texts
 from fineweb_kit.document import Batch
 from fineweb_kit.steps.base import Filter, TaskContext
-from fineweb_kit.steps.params import ParamError, check_positive_int
+from fineweb_kit.steps.params import ParamError, WriterConfig, check_positive_int
 from fineweb_kit.steps.readers.conversations import MESSAGES_KEY, ConversationReader
 
 _INDEXES: dict[tuple, NgramIndex] = {}
@@ -39,7 +38,7 @@ class Decontaminate(Filter):
         eval_format: str = "gsm8k",
         eval_field: str | None = None,
         ngram: int = 13,
-        exclusion_writer: dict[str, Any] | None = None,
+        exclusion_writer: WriterConfig | None = None,
     ) -> None:
         super().__init__(exclusion_writer)
         self.ngram = check_positive_int("ngram", ngram)

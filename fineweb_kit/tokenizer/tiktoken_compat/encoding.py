@@ -115,7 +115,11 @@ class Encoding:
         self._special_token_values = set(self._special_tokens.values())
         self._core_specials = frozenset(tok.special_tokens)
         aliases = frozenset(self._special_tokens) - self._core_specials
-        self._default_special = ([], sorted(self._core_specials), aliases)
+        self._default_special: tuple[list[str], list[str], frozenset[str]] = (
+            [],
+            sorted(self._core_specials),
+            aliases,
+        )
 
     def __repr__(self) -> str:
         return f"<Encoding {self.name!r}>"
@@ -128,7 +132,7 @@ class Encoding:
         know as specials, checked here as tiktoken does)."""
         if not allowed_special and disallowed_special == "all":
             return self._default_special
-        specials = self.special_tokens_set
+        specials = frozenset(self.special_tokens_set)
         allowed = specials if allowed_special == "all" else frozenset(allowed_special)
         if disallowed_special == "all":
             disallowed = specials - allowed
@@ -238,7 +242,7 @@ class Encoding:
         last_len = widen_last_piece(tokens, last_len, self.decode_single_token_bytes)
         unstable = self.decode_bytes(tokens[len(tokens) - last_len :])
         del tokens[len(tokens) - last_len :]
-        return tokens, sorted(self._completions(unstable))
+        return tokens, [list(c) for c in sorted(self._completions(unstable))]
 
     def _encode_with_last_piece(self, text: str, allowed: list[str]) -> tuple[list[int], int]:
         """Ids of ``text`` and how many of them the last pre-token gave (0: a special token
@@ -253,7 +257,7 @@ class Encoding:
 
     def _completions(self, unstable: bytes) -> set[tuple[int, ...]]:
         ranks, sorted_bytes = self._mergeable_ranks, self.token_byte_values()
-        found = {(ranks[t],) for t in _starting_with(sorted_bytes, unstable)}
+        found: set[tuple[int, ...]] = {(ranks[t],) for t in _starting_with(sorted_bytes, unstable)}
         for i in range(1, len(unstable)):
             prefix, suffix = unstable[:i], unstable[i:]
             for t in _starting_with(sorted_bytes, suffix):
@@ -416,7 +420,7 @@ class Encoding:
 
             self.__dict__ = get_encoding(value).__dict__
             return
-        self.__init__(**value)
+        Encoding.__init__(self, **value)
 
 
 def _starting_with(sorted_bytes: list[bytes], prefix: bytes) -> list[bytes]:
