@@ -1,0 +1,1 @@
+"""Conversations, the chat template, the calculator tool and the KV-cache chat engine."""
