@@ -7,8 +7,8 @@ Numbers are normalised so that equal values compare equal as strings, following 
 GSM8K data's README: thousands separators are dropped (``1,000`` -> ``1000``; 91 reference
 answers have one), a sign is kept (``-5``; 4 answers are negative) and a leading ``+``
 dropped, and decimals lose trailing zeros (``2.50`` -> ``2.5``, ``3.0`` -> ``3``). A comma
-that is not a thousands separator separates two numbers (``3,4`` is 3 and 4); a ``$`` or ``%`` next to
-it is ignored.
+that is not a thousands separator separates two numbers (``3,4`` is 3 and 4); a ``$`` or
+``%`` next to a number is ignored.
 """
 
 from __future__ import annotations

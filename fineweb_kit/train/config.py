@@ -190,8 +190,6 @@ def _check_sft(data: Any, c: TrainConfig, src: str) -> None:
         return
     if not c.init_from:
         raise ConfigError(f"{src}: init_from: kind sft needs the base model's checkpoint (DIR)")
-    if not c.tokenizer:
-        raise ConfigError(f"{src}: tokenizer: kind sft needs the chat tokenizer file")
     model = data.get("model") or {} if isinstance(data, dict) else {}
     extra = sorted(k for k in model if k != "dropout")
     if extra:
