@@ -20,6 +20,7 @@ COMMANDS = (
     "train",
     "sample",
     "classifier",
+    "chat",
 )
 
 

@@ -60,6 +60,15 @@ _WRAP = {
     "tool": (TOOL_OUTPUT_START, TOOL_OUTPUT_END),
 }
 
+_STRUCTURE = (
+    BOS,
+    SYSTEM_END,
+    USER_END,
+    ASSISTANT_START,
+    ASSISTANT_END,
+    TOOL_OUTPUT_START,
+    TOOL_OUTPUT_END,
+)
 _PART_WRAP = {
     "tool_call": lambda text: (TOOL_CALL_START, text, TOOL_CALL_END),
     "tool_output": lambda text: (TOOL_OUTPUT_START, text, TOOL_OUTPUT_END),
@@ -262,16 +271,28 @@ class ChatTemplate:
             disallowed_special=(),
         ).astype(np.int32)
         i = self._ids
-        is_as, is_ae = ids == i[ASSISTANT_START], ids == i[ASSISTANT_END]
-        in_assistant = (np.cumsum(is_as) - is_as) > (np.cumsum(is_ae) - is_ae)
-        is_tos, is_toe = ids == i[TOOL_OUTPUT_START], ids == i[TOOL_OUTPUT_END]
-        in_output = np.cumsum(is_tos) > (np.cumsum(is_toe) - is_toe)
-        mask = (in_assistant & ~in_output).astype(np.uint8)
-        ends_turn = (ids == i[USER_END]) | (ids == i[SYSTEM_END]) | is_ae
-        ends_turn |= is_toe & ~in_assistant
-        turn_ends = np.flatnonzero(ends_turn).astype(np.int64) + 1
-        starts = np.flatnonzero(ids == self.bos_id)
-        conv_ends = np.append(starts[1:], len(ids)).astype(np.int64)
+        n = len(ids)
+        pos = {name: np.flatnonzero(ids == i[name]) for name in _STRUCTURE}
+        # +1 from after <|assistant_start|> through <|assistant_end|>, -1 over each tool
+        # output inside an assistant turn (a tool message's output lies outside: -1, clipped).
+        d = np.zeros(n + 1, dtype=np.int8)
+        d[pos[ASSISTANT_START] + 1] += 1
+        d[pos[ASSISTANT_END] + 1] -= 1
+        d[pos[TOOL_OUTPUT_START]] -= 1
+        d[pos[TOOL_OUTPUT_END] + 1] += 1
+        level = np.cumsum(d[:n], dtype=np.int8)
+        mask = (level > 0).view(np.uint8)
+        # a turn ends after system/user/assistant end, and after a tool output outside a turn
+        toe = pos[TOOL_OUTPUT_END]
+        tool_msg = toe[level[toe] < 0]
+        turn_ends = (
+            np.sort(
+                np.concatenate([pos[SYSTEM_END], pos[USER_END], pos[ASSISTANT_END], tool_msg])
+            ).astype(np.int64)
+            + 1
+        )
+        starts = pos[BOS]
+        conv_ends = np.append(starts[1:], n).astype(np.int64)
         counts = np.diff(np.searchsorted(turn_ends, conv_ends, side="right"), prepend=0)
         return RenderedBatch(ids, mask, conv_ends, turn_ends, counts.astype(np.int64))
 

@@ -1,9 +1,4 @@
-"""Fixtures for the chat engine tests: a byte-level tokenizer with the chat specials.
-
-Byte ids (0..255) keep models tiny; the eleven chat special tokens follow ``<|endoftext|>``.
-``MiniTemplate`` is the part of the chat template the engine needs (``special_id`` and the
-tokenizer), so these tests depend on nothing but the engine's contract.
-"""
+"""Fixtures of the chat tests: GPT-2's r50k tokenizer with the chat specials, shared data."""
 
 from __future__ import annotations
 
@@ -14,7 +9,49 @@ from pathlib import Path
 import pytest
 import yaml
 
-CHAT_SPECIALS = (
+from fineweb_kit.chat import with_chat_specials
+from fineweb_kit.tokenizer import Tokenizer
+from tests.conftest import SHARED_DATA
+
+POSTTRAIN = SHARED_DATA / "posttrain"
+
+
+def records(name: str) -> list[dict]:
+    """The records of a shared posttrain file."""
+    with gzip.open(POSTTRAIN / name, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.fixture(scope="session")
+def chat_tok() -> Tokenizer:
+    base = Tokenizer.from_tiktoken(
+        SHARED_DATA / "tokenizer-ref" / "r50k_base.tiktoken", "r50k_base"
+    )
+    return with_chat_specials(base)
+
+
+@pytest.fixture(scope="session")
+def gsm8k_records() -> list[dict]:
+    return records("gsm8k-train.jsonl.gz") + records("gsm8k-test.jsonl.gz")
+
+
+@pytest.fixture(scope="session")
+def hh_texts() -> list[str]:
+    return [
+        r[k] for r in records("hh-rlhf-harmless-base-test.jsonl.gz") for k in ("chosen", "rejected")
+    ]
+
+
+def posttrain(name: str) -> Path:
+    return POSTTRAIN / name
+
+
+# ---- chat engine and SFT (sft-model) ------------------------------------------------------
+# A byte-level tokenizer with the chat specials keeps engine models tiny; ``MiniTemplate`` is
+# the part of the chat template the engine needs (``special_id`` and the tokenizer), so the
+# engine tests depend on nothing but the engine's contract.
+
+BYTE_CHAT_SPECIALS = (
     "<|bos|>",
     "<|system_start|>",
     "<|system_end|>",
@@ -32,7 +69,7 @@ CHAT_SPECIALS = (
 def byte_chat_tokenizer():
     from fineweb_kit.tokenizer import Tokenizer
 
-    specials = {"<|endoftext|>": 256} | {s: 257 + i for i, s in enumerate(CHAT_SPECIALS)}
+    specials = {"<|endoftext|>": 256} | {s: 257 + i for i, s in enumerate(BYTE_CHAT_SPECIALS)}
     return Tokenizer.from_ranks({bytes([i]): i for i in range(256)}, "gpt2", specials)
 
 
@@ -45,20 +82,20 @@ class MiniTemplate:
 
 
 @pytest.fixture(scope="session")
-def chat_tokenizer():
-    return byte_chat_tokenizer()
-
-
-@pytest.fixture(scope="session")
-def mini_template(chat_tokenizer):
-    return MiniTemplate(chat_tokenizer)
+def mini_template():
+    return MiniTemplate(byte_chat_tokenizer())
 
 
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread():
-    """Tiny models run fastest on one thread (and do not fight other tests for cores)."""
-    import torch
+    """Tiny models run fastest on one thread (and do not fight other tests for cores);
+    modules that do not use torch are left alone."""
+    import sys
 
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
