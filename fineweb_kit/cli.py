@@ -21,6 +21,7 @@ COMMANDS = (
     "sample",
     "classifier",
     "chat",
+    "eval",
 )
 
 
