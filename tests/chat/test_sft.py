@@ -95,3 +95,20 @@ def test_refusals(sft_setup, tmp_path):
     cfg["init_from"] = str(tmp_path / "nothing")
     with pytest.raises(ConfigError, match="init_from: no checkpoint"):
         train(parse_config(cfg, "sft.yaml"))
+
+
+def test_a_gpt2_base_model_accepts_r50k_plus_chat_specials():
+    """The documented path: a base model pre-trained on r50k shards is fine-tuned on shards of
+    r50k + the chat specials (its fingerprint without them is the base's)."""
+    from fineweb_kit.chat import with_chat_specials
+    from fineweb_kit.shards.tokenizer import load_tokenizer
+    from fineweb_kit.train.config import load_config
+    from fineweb_kit.train.sft import base_fingerprint
+    from tests.conftest import REPO, SHARED_DATA
+
+    r50k = SHARED_DATA / "tokenizer-ref" / "r50k_base.tiktoken"
+    chat = with_chat_specials(Tokenizer.from_tiktoken(r50k, "r50k_base"))
+    assert base_fingerprint(chat) == load_tokenizer(str(r50k)).fingerprint_hex
+    assert base_fingerprint(Tokenizer.from_tiktoken(r50k, "r50k_base")) is None  # no specials
+    cfg = load_config(REPO / "pipelines" / "sft-gsm8k-train.yaml")
+    assert cfg.kind == "sft" and cfg.init_from == "runs/gpt2-124m"
