@@ -4,7 +4,11 @@
    engine recomputing the whole sequence for every new token (``use_cache=False``), greedy,
    256 new tokens after a 64-token prompt (a GSM8K question), batch 1 and 8, same model and
    weights; the two must produce the same tokens (checked). Model ``tiny`` on CPU (4 layers,
-   256 wide, r50k + chat specials: 50,268 ids), ``gpt2`` (124M) on a GPU.
+   256 wide) with byte ids + chat specials (268 ids) and with r50k + chat specials (50,268
+   ids), ``gpt2`` (124M, r50k) on a GPU. On one CPU core a batch-1 step with the cache is
+   bound by reading the weights (the r50k head alone is 51 MB of float32 per token), which a
+   recompute step reads once too: so the cache gains least there, and most where compute per
+   token dominates (small vocabularies, batches, long contexts).
 2. SFT: ``fineweb-kit train`` with ``kind: sft`` on the shared GSM8K train set rendered and
    packed by ``PackConversations`` (r50k + chat specials, windows of ``--seq + 1`` tokens),
    against pre-training (``kind: pretrain``) of the same model on the same shards: tokens/s
@@ -37,15 +41,23 @@ MODELS = {
 }
 
 
-def chat_tokenizer(data: Path):
+def chat_tokenizer(data: Path, vocab: str = "r50k"):
+    """(base, base + chat specials): GPT-2's r50k, or bytes (256 ids + end-of-text)."""
     from fineweb_kit.chat import with_chat_specials
     from fineweb_kit.tokenizer import Tokenizer
 
-    base = Tokenizer.from_tiktoken(data / "tokenizer-ref" / "r50k_base.tiktoken", "r50k_base")
+    if vocab == "bytes":
+        ranks = {bytes([i]): i for i in range(256)}
+        base = Tokenizer.from_ranks(ranks, "gpt2", {"<|endoftext|>": 256})
+    else:
+        path = data / "tokenizer-ref" / "r50k_base.tiktoken"
+        base = Tokenizer.from_tiktoken(path, "r50k_base")
     return base, with_chat_specials(base)
 
 
-def bench_generate(data: Path, model_name: str, device: str, repeats: int) -> list[list[str]]:
+def bench_generate(
+    data: Path, model_name: str, device: str, repeats: int, vocab: str = "r50k"
+) -> list[list[str]]:
     import torch
 
     from fineweb_kit.chat.engine import Engine
@@ -54,7 +66,7 @@ def bench_generate(data: Path, model_name: str, device: str, repeats: int) -> li
     from fineweb_kit.train.config import ModelConfig
     from fineweb_kit.train.model import GPT
 
-    _, tok = chat_tokenizer(data)
+    _, tok = chat_tokenizer(data, vocab)
     template = ChatTemplate(tok)
     torch.manual_seed(0)
     cfg = ModelConfig(**MODELS[model_name], vocab_size=tok.n_vocab, max_seq_len=1024)
@@ -88,7 +100,7 @@ def bench_generate(data: Path, model_name: str, device: str, repeats: int) -> li
         n = batch * new
         rows.append(
             [
-                f"{model_name}, {device}, batch {batch}",
+                f"{model_name}, vocab {tok.n_vocab:,}, {device}, batch {batch}",
                 f"{n / times[True]:,.0f}",
                 f"{n / times[False]:,.0f}",
                 f"{times[False] / times[True]:.1f}x",
@@ -227,7 +239,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    gen_rows = bench_generate(args.data, "tiny", "cpu", args.repeats)
+    gen_rows = bench_generate(args.data, "tiny", "cpu", args.repeats, "bytes")
+    gen_rows += bench_generate(args.data, "tiny", "cpu", args.repeats, "r50k")
     sft_rows = bench_sft(args.data, "tiny", "cpu", 512, 4, args.steps, args.repeats)
     gpu_note = "no GPU visible to torch: GPU rows skipped"
     if torch.cuda.is_available():
