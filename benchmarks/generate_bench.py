@@ -15,9 +15,9 @@
    (median of the logged steps after the first two) and, on CUDA, MFU. The ratio is the cost
    of document-aware attention (a boolean mask instead of the causal flag) and masked targets.
 
-Usage: ``python benchmarks/generate_bench.py [--repeats 3] [--steps 12]``. GPU rows are added
-when torch sees CUDA; without one they are skipped, and the output says so.
-Writes ``benchmarks/results/generate_bench.md``.
+Usage: ``python benchmarks/generate_bench.py [--repeats 3] [--steps 12] [--parts generate,sft]``.
+GPU rows are added when torch sees CUDA; without one they are skipped, and the output says so.
+Writes ``benchmarks/results/generate_bench.md`` and ``benchmarks/results/sft_bench.md``.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def pack_gsm8k(data: Path, folder: Path, seq: int) -> Path:
 
     pipeline = {
         "name": "bench-sft",
-        "output": str(folder),
+        "output": str(folder / "packed"),
         "executor": {"type": "local", "tasks": 1},
         "stages": [
             {
@@ -147,7 +147,7 @@ def pack_gsm8k(data: Path, folder: Path, seq: int) -> Path:
         check=True,
         capture_output=True,
     )
-    return folder / "shards"
+    return folder / "packed" / "shards"
 
 
 def base_checkpoint(folder: Path, base_tok, model_name: str, seq: int) -> Path:
@@ -228,6 +228,15 @@ def bench_sft(
     return rows
 
 
+def write(name: str, lines: list[str]) -> None:
+    text = "\n".join(lines)
+    print(text)
+    dest = REPO / "benchmarks" / "results" / name
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(dest)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     shared = [p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent)]
@@ -235,41 +244,54 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=default)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--parts", default="generate,sft", help="generate, sft or both")
     args = ap.parse_args()
     import torch
 
     torch.set_num_threads(1)
-    gen_rows = bench_generate(args.data, "tiny", "cpu", args.repeats, "bytes")
-    gen_rows += bench_generate(args.data, "tiny", "cpu", args.repeats, "r50k")
-    sft_rows = bench_sft(args.data, "tiny", "cpu", 512, 4, args.steps, args.repeats)
-    gpu_note = "no GPU visible to torch: GPU rows skipped"
-    if torch.cuda.is_available():
-        gpu_note = f"GPU: {torch.cuda.get_device_name(0)}"
-        gen_rows += bench_generate(args.data, "gpt2", "cuda", args.repeats)
-        sft_rows += bench_sft(args.data, "gpt2", "cuda", 1024, 16, args.steps, args.repeats)
-    out = [
-        "# Chat engine and SFT throughput (`benchmarks/generate_bench.py`)",
-        "",
-        f"Machine: {machine()}; {versions('torch', 'numpy')}; torch threads 1; {gpu_note}.",
-        "",
-        "## Generation: KV cache vs recompute (greedy, 64-token prompt, 256 new tokens)",
-        "",
-        table(
-            ["model, device, batch", "KV cache tok/s", "recompute tok/s", "speed-up", "same"],
-            gen_rows,
-        ),
-        "",
-        f"## SFT vs pre-training, same model and shards (GSM8K train, median of {args.repeats})",
-        "",
-        table(["run", "tokens/s", "MFU", "vs pre-training"], sft_rows),
-        "",
-    ]
-    text = "\n".join(out)
-    print(text)
-    dest = REPO / "benchmarks" / "results" / "generate_bench.md"
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(dest)
+    parts = args.parts.split(",")
+    cuda = torch.cuda.is_available()
+    gpu_note = (
+        f"GPU: {torch.cuda.get_device_name(0)}" if cuda else "no GPU visible: GPU rows skipped"
+    )
+    head = f"Machine: {machine()}; {versions('torch', 'numpy')}; torch threads 1; {gpu_note}."
+    if "generate" in parts:
+        rows = bench_generate(args.data, "tiny", "cpu", args.repeats, "bytes")
+        rows += bench_generate(args.data, "tiny", "cpu", args.repeats, "r50k")
+        if cuda:
+            rows += bench_generate(args.data, "gpt2", "cuda", args.repeats)
+        headers = ["model, vocab, device, batch", "KV cache tok/s", "recompute tok/s"]
+        write(
+            "generate_bench.md",
+            [
+                "# Generation: KV cache vs recompute (`benchmarks/generate_bench.py`)",
+                "",
+                head,
+                "",
+                f"Greedy, 64-token prompt, 256 new tokens, median of {args.repeats}.",
+                "",
+                table([*headers, "speed-up", "same tokens"], rows),
+                "",
+            ],
+        )
+    if "sft" in parts:
+        rows = bench_sft(args.data, "tiny", "cpu", 512, 4, args.steps, args.repeats)
+        if cuda:
+            rows += bench_sft(args.data, "gpt2", "cuda", 1024, 16, args.steps, args.repeats)
+        write(
+            "sft_bench.md",
+            [
+                "# SFT vs pre-training, same model and shards (`benchmarks/generate_bench.py`)",
+                "",
+                head,
+                "",
+                f"GSM8K train packed by PackConversations; {args.steps} steps per run, the first "
+                f"two not counted; runs interleaved, median of {args.repeats}.",
+                "",
+                table(["run", "tokens/s", "MFU", "vs pre-training"], rows),
+                "",
+            ],
+        )
 
 
 if __name__ == "__main__":
