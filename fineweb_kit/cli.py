@@ -22,6 +22,7 @@ COMMANDS = (
     "classifier",
     "chat",
     "assets",
+    "eval",
 )
 
 

@@ -1,4 +1,6 @@
-"""``fineweb-kit chat render``: shows a sample's tokens coloured by their loss mask."""
+"""``fineweb-kit chat render``: shows a sample's tokens coloured by their loss mask.
+``fineweb-kit chat --checkpoint DIR [--prompt TEXT]``: talks to a fine-tuned model
+(:mod:`fineweb_kit.commands.chat_talk`)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,17 @@ from fineweb_kit.exceptions import ConfigError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("chat", help="chat data: render conversations with their loss mask")
-    chat_sub = p.add_subparsers(dest="chat_command", required=True, metavar="ACTION")
+    from fineweb_kit.commands import chat_talk
+
+    p = sub.add_parser(
+        "chat",
+        help="talk to a fine-tuned model (--checkpoint), or render chat data (render)",
+        description=chat_talk.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    chat_talk.add_arguments(p)
+    p.set_defaults(func=chat_talk.run)
+    chat_sub = p.add_subparsers(dest="chat_command", required=False, metavar="ACTION")
     r = chat_sub.add_parser(
         "render",
         help="show a sample's tokens coloured by mask (a shard document or a conversation file)",
