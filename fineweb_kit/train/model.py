@@ -11,6 +11,21 @@ Shape: token embedding -> ``n_layer`` pre-norm blocks (causal self-attention + M
 - attention through ``F.scaled_dot_product_attention(is_causal=True)``, which dispatches to
   FlashAttention / memory-efficient kernels on CUDA and a plain kernel on CPU.
 
+Two optional inputs of ``forward`` serve fine-tuning and generation; without them the
+pre-training path is the code above, unchanged (same kernel, same speed):
+
+- ``doc_ids`` (B, T): document-aware attention inside a packed window. A token attends only
+  to earlier tokens with the same id (a block-diagonal causal mask, passed to SDPA as a
+  boolean ``attn_mask``) and its position (RoPE angle or ``wpe`` row) restarts at 0 with each
+  document. So a conversation packed after others gets the logits it gets alone
+  (``tests/train/test_model_cache.py``: equal within 1e-5 in float32). The mask costs
+  O(T^2) booleans per row and routes CUDA to SDPA's memory-efficient kernel instead of flash.
+- ``cache`` (:class:`KVCache`): keys and values of earlier tokens are kept per layer, so
+  generation runs one forward per new token over the new token only (not the whole prefix).
+  Rows may be left-padded (``KVCache.start``): pad keys are masked out and positions count
+  from each row's first real token, so a batch of prompts of different lengths gives each
+  the tokens it would get alone.
+
 Initialisation follows GPT-2: normal(0, 0.02), residual output projections scaled by
 ``1/sqrt(2 * n_layer)``. ``flops_per_token`` counts 6N + 12·L·d·T (PaLM appendix B), the
 basis of the MFU figure the trainer logs on GPUs.
@@ -58,16 +73,90 @@ def rope_tables(head_dim: int, seq_len: int, base: float) -> tuple[torch.Tensor,
 
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotates pairs (first half, second half) of each head's channels; x is (B, H, T, hd)."""
-    t = x.shape[-2]
-    cos, sin = cos[:t].to(x.dtype), sin[:t].to(x.dtype)
+    """Rotates pairs (first half, second half) of each head's channels; x is (B, H, T, hd),
+    ``cos``/``sin`` are (T, hd/2) or per row (B, 1, T, hd/2)."""
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
     x1, x2 = x.chunk(2, dim=-1)
     return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
 
 
+def positions_in_documents(doc_ids: torch.Tensor) -> torch.Tensor:
+    """Per-token index within its document (runs of equal ids along T): (B, T) int64."""
+    t = doc_ids.shape[1]
+    idx = torch.arange(t, device=doc_ids.device).expand_as(doc_ids)
+    starts = torch.ones_like(doc_ids, dtype=torch.bool)
+    starts[:, 1:] = doc_ids[:, 1:] != doc_ids[:, :-1]
+    first = torch.where(starts, idx, torch.zeros_like(idx)).cummax(dim=1).values
+    return idx - first
+
+
+def document_mask(doc_ids: torch.Tensor) -> torch.Tensor:
+    """Block-diagonal causal mask (B, 1, T, T): True where query i may attend key j."""
+    t = doc_ids.shape[1]
+    causal = torch.ones(t, t, dtype=torch.bool, device=doc_ids.device).tril()
+    return ((doc_ids[:, :, None] == doc_ids[:, None, :]) & causal)[:, None]
+
+
+class KVCache:
+    """Keys and values of the tokens seen so far, per layer, preallocated for ``max_len``.
+
+    ``start[b]``: index of row ``b``'s first real token (rows are left-padded to a common
+    prompt length); ``pos``: number of tokens written. ``GPT.forward(idx, cache=c)`` appends
+    ``idx`` (B, t) at ``pos`` and attends over ``[start[b], pos + t)``.
+    """
+
+    def __init__(
+        self,
+        model: GPT,
+        batch: int,
+        max_len: int,
+        start: torch.Tensor | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        c = model.cfg
+        if max_len > c.max_seq_len:
+            raise ValueError(f"cache of {max_len} tokens > max_seq_len {c.max_seq_len}")
+        p = next(model.parameters())
+        shape = (c.n_layer, batch, c.n_head, max_len, c.n_embd // c.n_head)
+        self.k = torch.zeros(shape, dtype=dtype or p.dtype, device=p.device)
+        self.v = torch.zeros_like(self.k)
+        self.max_len, self.pos = max_len, 0
+        self.start = (
+            torch.zeros(batch, dtype=torch.long, device=p.device) if start is None else start
+        )
+
+    def positions(self, t: int) -> torch.Tensor:
+        """Positions (B, t) of the next ``t`` tokens, counted from each row's first real one."""
+        idx = torch.arange(self.pos, self.pos + t, device=self.start.device)
+        return (idx[None, :] - self.start[:, None]).clamp_min(0)
+
+    def mask(self, t: int) -> torch.Tensor:
+        """(B, 1, t, pos + t): causal, real keys only (a pad query sees itself, so no row of
+        the softmax is empty)."""
+        q = torch.arange(self.pos, self.pos + t, device=self.start.device)[:, None]
+        k = torch.arange(self.pos + t, device=self.start.device)[None, :]
+        ok = (k <= q)[None] & (k[None] >= self.start[:, None, None])
+        return (ok | (k == q)[None])[:, None]
+
+    def update(
+        self, layer: int, k: torch.Tensor, v: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        t = k.shape[2]
+        if self.pos + t > self.max_len:
+            raise ValueError(f"KV cache full: {self.pos} + {t} tokens > {self.max_len}")
+        self.k[layer, :, :, self.pos : self.pos + t] = k
+        self.v[layer, :, :, self.pos : self.pos + t] = v
+        return self.k[layer, :, :, : self.pos + t], self.v[layer, :, :, : self.pos + t]
+
+    def reorder(self, rows: torch.Tensor) -> None:
+        """Keeps (and repeats) the rows ``rows`` (e.g. to sample several times per prompt)."""
+        self.k, self.v, self.start = self.k[:, rows], self.v[:, rows], self.start[rows]
+
+
 class Attention(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, layer: int = 0) -> None:
         super().__init__()
+        self.layer = layer
         self.n_head = cfg.n_head
         self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=cfg.bias)
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=cfg.bias)
@@ -76,14 +165,25 @@ class Attention(nn.Module):
         self.rope = cfg.pos_emb == "rope"
 
     def forward(
-        self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None
+        self,
+        x: torch.Tensor,
+        rope: tuple[torch.Tensor, torch.Tensor] | None,
+        mask: torch.Tensor | None = None,
+        cache: KVCache | None = None,
     ) -> torch.Tensor:
         b, t, c = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)
         if rope is not None:
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
+        if cache is not None:
+            k, v = cache.update(self.layer, k, v)
         y = F.scaled_dot_product_attention(
-            q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+            q,
+            k,
+            v,
+            attn_mask=mask,
+            is_causal=mask is None,
+            dropout_p=self.dropout if self.training else 0.0,
         )
         return self.proj(y.transpose(1, 2).reshape(b, t, c))
 
@@ -100,22 +200,27 @@ class MLP(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, layer: int = 0) -> None:
         super().__init__()
-        self.norm1, self.attn = make_norm(cfg), Attention(cfg)
+        self.norm1, self.attn = make_norm(cfg), Attention(cfg, layer)
         self.norm2, self.mlp = make_norm(cfg), MLP(cfg)
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(
-        self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None
+        self,
+        x: torch.Tensor,
+        rope: tuple[torch.Tensor, torch.Tensor] | None,
+        mask: torch.Tensor | None = None,
+        cache: KVCache | None = None,
     ) -> torch.Tensor:
-        x = x + self.drop(self.attn(self.norm1(x), rope))
+        x = x + self.drop(self.attn(self.norm1(x), rope, mask, cache))
         return x + self.drop(self.mlp(self.norm2(x)))
 
 
 class GPT(nn.Module):
     """The model. ``forward(idx, targets)`` returns ``(logits, loss)``; with targets, logits
-    are not materialised in full precision beyond what the loss needs."""
+    are not materialised in full precision beyond what the loss needs. Targets of ``-1`` are
+    ignored: the loss is the mean over the other positions (SFT's loss mask)."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -126,7 +231,7 @@ class GPT(nn.Module):
         self.wte = nn.Embedding(vocab, cfg.n_embd)
         self.wpe = nn.Embedding(cfg.max_seq_len, cfg.n_embd) if cfg.pos_emb == "learned" else None
         self.drop = nn.Dropout(cfg.dropout)
-        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
+        self.blocks = nn.ModuleList(Block(cfg, i) for i in range(cfg.n_layer))
         self.norm = make_norm(cfg)
         self.head = nn.Linear(cfg.n_embd, vocab, bias=False)
         if cfg.tie_embeddings:
@@ -157,22 +262,43 @@ class GPT(nn.Module):
         return 6 * self.n_params() + 12 * c.n_layer * c.n_embd * seq_len
 
     def forward(
-        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        doc_ids: torch.Tensor | None = None,
+        cache: KVCache | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``doc_ids`` (B, T): document-aware attention and positions (see the module doc);
+        ``cache``: append ``idx`` to a :class:`KVCache` and attend over it."""
         t = idx.shape[1]
-        if t > self.cfg.max_seq_len:
-            raise ValueError(f"sequence of {t} tokens > max_seq_len {self.cfg.max_seq_len}")
+        end = t + (cache.pos if cache is not None else 0)
+        if end > self.cfg.max_seq_len:
+            raise ValueError(f"sequence of {end} tokens > max_seq_len {self.cfg.max_seq_len}")
+        pos, mask = None, None
+        if cache is not None:
+            pos, mask = cache.positions(t), cache.mask(t)
+        elif doc_ids is not None:
+            pos, mask = positions_in_documents(doc_ids), document_mask(doc_ids)
         x = self.wte(idx)
         if self.wpe is not None:
-            x = x + self.wpe(torch.arange(t, device=idx.device))
+            x = x + self.wpe(torch.arange(t, device=idx.device) if pos is None else pos)
         x = self.drop(x)
-        rope = (self.rope_cos, self.rope_sin) if self.wpe is None else None
+        rope = None
+        if self.wpe is None:
+            if pos is None:
+                rope = (self.rope_cos[:t], self.rope_sin[:t])
+            else:
+                rope = (self.rope_cos[pos][:, None], self.rope_sin[pos][:, None])
         for block in self.blocks:
-            x = block(x, rope)
+            x = block(x, rope, mask, cache)
+        if cache is not None:
+            cache.pos += t
         logits = self.head(self.norm(x))[..., : self.cfg.vocab_size]
         if targets is None:
             return logits, None
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1))
+        loss = F.cross_entropy(
+            logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1
+        )
         return logits, loss
 
     @torch.no_grad()
