@@ -28,9 +28,10 @@ from torch import nn
 from fineweb_kit.chat.template import ChatTemplate
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.rl.config import PostTrainConfig
-from fineweb_kit.rl.logprobs import pad_right, sequence_logprobs
+from fineweb_kit.rl.logprobs import pad_right
 from fineweb_kit.rl.preferences import RenderedPair, load_pairs, render_pairs, split_pairs
 from fineweb_kit.rl.runs import PostTrainer
+from fineweb_kit.train.logprobs import sequence_logprobs
 
 
 def dpo_loss(
@@ -54,12 +55,12 @@ def dpo_loss(
 def _pair_tensors(
     pairs: list[RenderedPair], device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Chosen rows then rejected rows, padded; mask (B, T-1) over the response targets."""
+    """Chosen rows then rejected rows, padded, and their response masks (B, T)."""
     seqs = [p.chosen for p in pairs] + [p.rejected for p in pairs]
     masks = [p.chosen_mask for p in pairs] + [p.rejected_mask for p in pairs]
     ids, _ = pad_right(seqs, 0, device)
     mask, _ = pad_right(masks, 0, device)
-    return ids, mask[:, 1:].float()
+    return ids, mask
 
 
 @torch.no_grad()
@@ -73,7 +74,7 @@ def pair_logprobs(
     for i in range(0, len(pairs), batch_size):
         chunk = pairs[i : i + batch_size]
         ids, mask = _pair_tensors(chunk, device)
-        lp = sequence_logprobs(model, ids, mask).cpu()
+        lp = sequence_logprobs(model, ids, mask).sum(-1).cpu()
         cs.append(lp[: len(chunk)])
         rs.append(lp[len(chunk) :])
     model.train(was)
@@ -141,7 +142,7 @@ class DPOTrainer(PostTrainer):
         idx = r.sample(range(len(self.train_pairs)), min(c.train.batch_size, len(self.train_pairs)))
         pairs = [self.train_pairs[i] for i in idx]
         ids, mask = _pair_tensors(pairs, self.device)
-        lp = sequence_logprobs(self.policy, ids, mask)
+        lp = sequence_logprobs(self.policy, ids, mask).sum(-1)
         n = len(pairs)
         ref_c = self.ref["train"][0][idx].to(self.device)
         ref_r = self.ref["train"][1][idx].to(self.device)

@@ -1,7 +1,9 @@
-"""Per-token log-probabilities and last-token hidden states of right-padded sequences.
+"""Batching helpers for post-training on top of :mod:`fineweb_kit.train.logprobs`:
+right-padding, log-probs with the policy's entropy from one forward, and the hidden state of
+each sequence's last token (reward models).
 
 Sequences of different lengths are right-padded: with causal attention a real token never
-sees a pad, so no attention mask is needed; the pads' outputs are masked out here.
+sees a pad, so no attention mask is needed; the pads' outputs are masked out by the callers.
 """
 
 from __future__ import annotations
@@ -24,25 +26,15 @@ def pad_right(
     return out.to(device), lengths.to(device)
 
 
-def token_logprobs(
-    model: nn.Module, ids: torch.Tensor, with_entropy: bool = False
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``log p(ids[:, t+1] | ids[:, :t+1])`` for every position, shape (B, T-1) float32, and
-    (optionally) the entropy of each of those next-token distributions."""
+def logprobs_and_entropy(model: nn.Module, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``log p(ids[:, t+1] | ids[:, :t+1])`` (B, T-1) and the entropy of each of those
+    next-token distributions (B, T-1, no gradient), from one forward pass."""
     logits, _ = model(ids[:, :-1])
-    logits = logits.float()
-    logp = F.log_softmax(logits, dim=-1)
+    logp = F.log_softmax(logits.float(), dim=-1)
     picked = logp.gather(-1, ids[:, 1:, None]).squeeze(-1)
-    entropy = None
-    if with_entropy:
+    with torch.no_grad():
         entropy = -(logp.exp() * logp).sum(-1)
     return picked, entropy
-
-
-def sequence_logprobs(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Sum of ``token_logprobs`` over ``mask`` (B, T-1: 1 where the target token counts)."""
-    lp, _ = token_logprobs(model, ids)
-    return (lp * mask).sum(-1)
 
 
 def last_hidden(model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -170,12 +170,13 @@ class PostTrainer:
             stop = self.should_stop(row)
             if self.step % c.train.eval_interval == 0 or last or stop:
                 row.update(self.evaluate())
+            if stop:
+                row["stopped"] = self.stop_reason
             self.log(row)
             rows.append(row)
             if self.step % c.train.checkpoint_interval == 0 or last or stop:
                 self.save()
             if stop:
-                row["stopped"] = True
                 print(f"stopping at step {self.step}: {self.stop_reason}", flush=True)
                 break
         return rows

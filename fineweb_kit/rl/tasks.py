@@ -1,9 +1,10 @@
 """Verifiable tasks: a prompt, a known answer and the checker that scores a completion.
 
 Sources:
-- ``arithmetic_tasks(n, difficulty, seed)``: synthetic word problems with known answers, in
-  four difficulty levels (1: one-digit sum or difference; 2: two-digit; 3: two operations with a
-  product; 4: three operations on up to three-digit numbers);
+- ``arithmetic_tasks(n, difficulty, seed)``: synthetic problems with known answers, in five
+  difficulty levels (0: a bare one-digit sum or difference, "What is 7 - 3?", small enough
+  for a tiny CPU model; 1: the same as a word problem; 2: two-digit; 3: two operations with
+  a product; 4: three operations on up to three-digit numbers);
 - ``load_task_file(path)``: user tasks, JSONL with ``prompt``, ``answer`` and ``checker``
   (``exact | numeric | regex | gsm8k``); each bad line is named with its line number;
 - ``load_gsm8k(path)``: GSM8K records ``{"question", "answer"}``; the answer is the number
@@ -40,6 +41,14 @@ class Task:
 
 _NAMES = ("Ann", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Ivy", "Jon", "Kim")
 _THINGS = ("apples", "books", "coins", "pens", "cards", "shells", "eggs", "rocks")
+
+
+def _level0(r: random.Random) -> tuple[str, int]:
+    a, b = r.randint(0, 9), r.randint(0, 9)
+    if r.random() < 0.5:
+        return f"What is {a} + {b}?", a + b
+    a, b = max(a, b), min(a, b)
+    return f"What is {a} - {b}?", a - b
 
 
 def _level1(r: random.Random) -> tuple[str, int]:
@@ -84,11 +93,11 @@ def _level4(r: random.Random) -> tuple[str, int]:
     )
 
 
-_LEVELS = {1: _level1, 2: _level2, 3: _level3, 4: _level4}
+_LEVELS = {0: _level0, 1: _level1, 2: _level2, 3: _level3, 4: _level4}
 
 
 def arithmetic_tasks(n: int, difficulty: int = 1, seed: int = 0) -> list[Task]:
-    """``n`` synthetic word problems of a difficulty level 1-4 (same seed, same tasks)."""
+    """``n`` synthetic problems of a difficulty level 0-4 (same seed, same tasks)."""
     if difficulty not in _LEVELS:
         raise ValueError(f"difficulty must be one of {sorted(_LEVELS)}, got {difficulty!r}")
     r = random.Random(f"arith-{difficulty}-{seed}")
