@@ -82,7 +82,7 @@ def split_pairs(
     """Seeded shuffle, then the last ``val_fraction`` held out."""
     order = list(range(len(pairs)))
     random.Random(seed).shuffle(order)
-    n_val = int(round(len(pairs) * val_fraction))
+    n_val = round(len(pairs) * val_fraction)
     cut = len(pairs) - n_val
     return [pairs[i] for i in order[:cut]], [pairs[i] for i in order[cut:]]
 
