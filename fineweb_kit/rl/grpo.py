@@ -76,6 +76,21 @@ def group_advantages(rewards: torch.Tensor, group_size: int, scale: bool) -> tor
     return adv.reshape(-1)
 
 
+def completion_rows(
+    prompts: list[list[int]], comps: list[Completion], group_size: int, mask_truncated: bool
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Training rows ``prompt + completion`` and their loss masks: 0 on the prompt, the
+    engine's mask on the completion (0 on forced tool outputs), all 0 for a truncated
+    completion when ``mask_truncated``. ``comps`` holds ``group_size`` samples per prompt."""
+    seqs, masks = [], []
+    for i, comp in enumerate(comps):
+        p = prompts[i // group_size]
+        keep = 0 if (comp.truncated and mask_truncated) else 1
+        seqs.append(p + comp.ids)
+        masks.append([0] * len(p) + [m * keep for m in comp.mask])
+    return seqs, masks
+
+
 def dapo_loss(
     logp: torch.Tensor,
     old_logp: torch.Tensor,
@@ -173,14 +188,7 @@ class GRPOTrainer(PostTrainer):
         adv = group_advantages(rewards, r.group_size, r.scale_rewards)
         if r.zero_advantages:
             adv = torch.zeros_like(adv)
-        # rows: prompt + completion; mask over targets (ids[1:]): sampled, not truncated
-        prompts = self._prompts(tasks)
-        seqs, masks = [], []
-        for i, comp in enumerate(comps):
-            p = prompts[i // r.group_size]
-            keep = 0 if (comp.truncated and r.mask_truncated) else 1
-            seqs.append(p + comp.ids)
-            masks.append([0] * len(p) + [m * keep for m in comp.mask])
+        seqs, masks = completion_rows(self._prompts(tasks), comps, r.group_size, r.mask_truncated)
         stats = self._optimize(seqs, masks, adv)
         lengths = [len(comp.ids) for comp in comps]
         return {

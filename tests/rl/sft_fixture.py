@@ -22,8 +22,8 @@ TINY = {"n_layer": 2, "n_head": 2, "n_embd": 64, "max_seq_len": 128}
 
 def sft_conversation(task: Task, hedge: bool = False) -> list[dict]:
     """The task answered; ``hedge``: answered with a wrong second guess after it
-    ("7 or 8"), a habit the checker (which reads the last number) scores as wrong."""
-    answer = f"{task.answer} or {int(task.answer) + 1}" if hedge else task.answer
+    ("7 or 17"), a habit the checker (which reads the last number) always scores as wrong."""
+    answer = f"{task.answer} or {int(task.answer) + 10}" if hedge else task.answer
     return [*task.messages(), {"role": "assistant", "content": answer}]
 
 
