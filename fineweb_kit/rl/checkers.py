@@ -9,7 +9,9 @@ A checker turns a model's free-text completion into a reward against a known ans
 - ``numeric``: as ``gsm8k`` with a relative tolerance of 1e-6 (for decimal answers);
 - ``exact``: the stripped completion equals the stripped answer;
 - ``regex``: the answer is a regular expression that must match somewhere in the completion
-  (``re.search``); a bad pattern scores 0, it does not raise.
+  (``re.search``); a bad pattern scores 0, it does not raise;
+- ``unit_tests``: the answer is a Python test module run against the completion's code in
+  the sandbox of :mod:`fineweb_kit.rl.sandbox` (code tasks).
 
 Any exception inside a checker (garbage input, huge numbers) scores 0.0: a reward function
 must never stop an RL run.
@@ -101,11 +103,22 @@ def regex(completion: str, answer: str) -> float:
     return 1.0 if re.search(answer, completion[:_MAX_CHARS]) else 0.0
 
 
+def unit_tests(completion: str, answer: str) -> float:
+    """1.0 when the completion's code (its last fenced block, else all of it) passes the unit
+    tests in ``answer`` run in the sandbox (:mod:`fineweb_kit.rl.sandbox`). Anything about the
+    completion scores 0.0; only a machine where no safe sandbox can be set up raises
+    ``SandboxError`` (a configuration problem, not a bad completion)."""
+    from fineweb_kit.rl.sandbox import unit_test_checker
+
+    return unit_test_checker(completion, answer)
+
+
 CHECKERS: dict[str, Checker] = {
     "gsm8k": gsm8k,
     "numeric": numeric,
     "exact": exact,
     "regex": regex,
+    "unit_tests": unit_tests,
 }
 
 

@@ -291,7 +291,8 @@ class GRPOTrainer(PostTrainer):
 
 
 def plot_run(out_dir: Any) -> None:
-    """``OUT/report.png``: train reward, held-out reward / check / pass@1 and KL per step."""
+    """``OUT/report.png``: reward (train, held-out), the held-out check / pass@1 and the KL
+    to the reference per step, side by side (the check on its own scale, so a fall shows)."""
     from pathlib import Path
 
     import matplotlib
@@ -303,29 +304,31 @@ def plot_run(out_dir: Any) -> None:
     if not path.is_file():
         return
     rows = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
-    tr = [x for x in rows if "reward_mean" in x]
-    a.plot([x["step"] for x in tr], [x["reward_mean"] for x in tr], label="reward (train)")
-    for key, label in (
-        ("val_reward", "reward (held-out)"),
-        ("val_check", "independent check (held-out)"),
-        ("val_pass1", "pass@1 (held-out)"),
-    ):
-        ev = [x for x in rows if key in x]
-        if ev:
-            a.plot([x["step"] for x in ev], [x[key] for x in ev], marker="o", label=label)
-    a.set_xlabel("step")
-    a.legend(fontsize=8)
-    kl = [x for x in rows if "kl" in x]
-    if kl:
-        b.plot([x["step"] for x in kl], [x["kl"] for x in kl], color="tab:red", label="KL")
-        stop = [x for x in rows if x.get("stopped")]
-        if stop:
-            b.axvline(stop[-1]["step"], color="gray", ls="--", label="stopped (KL budget)")
-        b.set_xlabel("step")
-        b.legend(fontsize=8)
+
+    def series(ax: Any, key: str, label: str, **kw: Any) -> None:
+        pts = [(x["step"], x[key]) for x in rows if x.get(key) is not None]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), label=label, **kw)
+
+    fig, (a, b, k) = plt.subplots(1, 3, figsize=(13, 3.6))
+    series(a, "reward_mean", "train")
+    series(a, "val_reward", "held-out", marker="o")
+    a.set_title("reward (what the policy optimises)")
+    series(b, "val_pass1", "pass@1 (task checker)", marker="o")
+    if any(x.get("val_check") != x.get("val_pass1") for x in rows if "val_check" in x):
+        series(b, "val_check", "independent check", marker="s")
+    b.set_title("held-out check")
+    series(k, "kl", "KL to reference", color="tab:red")
+    stop = [x for x in rows if x.get("stopped")]
+    if stop:
+        k.axvline(stop[-1]["step"], color="gray", ls="--", label="stopped: KL budget")
+    k.set_title("KL (k3, per token)")
+    for ax in (a, b, k):
+        ax.set_xlabel("step")
+        if ax.lines:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     tmp = Path(out_dir) / ".report.png.tmp"
-    fig.savefig(tmp, dpi=90, format="png")
+    fig.savefig(tmp, dpi=80, format="png")
     plt.close(fig)
     tmp.replace(Path(out_dir) / "report.png")

@@ -21,8 +21,9 @@ instead of failing the run, except the process-count limit, which is never skipp
    working directory (a second guard for Python-level code; native code is held by 1-4).
 
 The working directory is a fresh temporary folder, removed afterwards; stdout/stderr go to
-files outside it, capped by the file-size limit. A run passes when the tests ran, none failed
-and the process exited 0 within its limits.
+files outside it, capped by the file-size limit. A run passes when the test module imported (its
+top-level asserts held), none of its ``unittest`` cases failed, and the process exited 0
+within its limits.
 """
 
 from __future__ import annotations
@@ -243,7 +244,7 @@ def run_unit_tests(solution: str, tests: str, limits: SandboxLimits | None = Non
             os.close(write_fd)
         os.close(read_fd)
         shutil.rmtree(outer, ignore_errors=True)
-    passed = not timed_out and rc == 0 and bool(re.search(r"^SANDBOX-OK [1-9]", stdout, re.M))
+    passed = not timed_out and rc == 0 and bool(re.search(r"^SANDBOX-OK \d+", stdout, re.M))
     return SandboxResult(passed, rc, timed_out, stdout, stderr, isolation)
 
 
@@ -261,6 +262,8 @@ def unit_test_checker(completion: str, tests: str) -> float:
     Never raises on the completion (a ``SandboxError`` about the machine does propagate)."""
     try:
         code = extract_code(completion)
+        if not isinstance(tests, str) or not tests.strip():
+            return 0.0
     except Exception:
         return 0.0
     return 1.0 if run_unit_tests(code, tests).passed else 0.0

@@ -53,11 +53,21 @@ def test_task_files_and_synthetic_tasks(tmp_path):
     p.write_text(
         json.dumps({"prompt": "2+2?", "answer": "4", "checker": "numeric"})
         + "\n"
+        + json.dumps(
+            {
+                "prompt": "f(x)=2x",
+                "answer": "from solution import f\nassert f(3) == 6\n",
+                "checker": "unit_tests",
+            }
+        )
+        + "\n"
         + json.dumps({"prompt": "say hi", "answer": "^hi", "checker": "regex"})
         + "\n"
     )
-    a, b = load_task_file(p)
+    a, code, b = load_task_file(p)
     assert a.reward("it is 4.0") == 1.0 and b.reward("hi there") == 1.0
+    assert code.reward("```python\ndef f(x):\n    return 2 * x\n```") == 1.0
+    assert code.reward("def f(x):\n    return x\n") == 0.0
     p.write_text(json.dumps({"prompt": "x", "answer": "1", "checker": "fuzzy"}) + "\n")
     try:
         load_task_file(p)
@@ -77,14 +87,23 @@ def test_task_files_and_synthetic_tasks(tmp_path):
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300), st.text(max_size=40))
 def test_checkers_never_raise_on_garbage(completion, answer):
-    for fn in checkers.CHECKERS.values():
-        v = fn(completion, answer)
-        assert v in (0.0, 1.0)
+    for name, fn in checkers.CHECKERS.items():
+        if name != "unit_tests":  # a subprocess each: its own garbage test below
+            assert fn(completion, answer) in (0.0, 1.0)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=200))
 def test_checkers_never_raise_on_non_strings(blob):
-    for fn in checkers.CHECKERS.values():
-        assert fn(blob, "1") == 0.0  # type: ignore[arg-type]
-        assert fn(None, blob) == 0.0  # type: ignore[arg-type]
+    for name, fn in checkers.CHECKERS.items():
+        if name != "unit_tests":
+            assert fn(blob, "1") == 0.0  # type: ignore[arg-type]
+            assert fn(None, blob) == 0.0  # type: ignore[arg-type]
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.text(max_size=200))
+def test_unit_test_checker_never_raises_on_garbage(completion):
+    tests = "from solution import f\nassert f(2) == 4\n"
+    assert checkers.unit_tests(completion, tests) == 0.0
+    assert checkers.unit_tests(None, tests) == 0.0  # type: ignore[arg-type]
