@@ -20,6 +20,8 @@ COMMANDS = (
     "train",
     "sample",
     "classifier",
+    "chat",
+    "eval",
 )
 
 

@@ -90,8 +90,11 @@ def from_openai(record: Any) -> Conversation:
             parts = [{"type": "text", "text": content}] if content else []
             parts += [{"type": "tool_call", "text": _tool_call_text(c)} for c in calls]
             content = parts
-        elif content is None and role == "assistant":
-            content = ""
+        elif content is None and role == "assistant" and "content" in msg:
+            content = ""  # OpenAI's assistant message with only a refusal or tool calls
+        elif "content" not in msg:
+            out.append({"role": role})  # validate() names the missing field
+            continue
         out.append({"role": role, "content": content})
     return validate(out)
 

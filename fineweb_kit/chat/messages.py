@@ -23,7 +23,7 @@ that pipelines count as ``dropped_<reason>``:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 from fineweb_kit.exceptions import FinewebKitError
@@ -149,3 +149,17 @@ def plain_text(conversation: Sequence[Message]) -> str:
                 pieces.append(f"={p['text']}>>")
         blocks.append(f"{m['role']}: {''.join(pieces)}")
     return "\n\n".join(blocks)
+
+
+def map_texts(conversation: Sequence[Message], fn: Callable[[str], str]) -> Conversation:
+    """A copy of a validated conversation with ``fn`` applied to every text, tool call and
+    tool output (how formatters such as PII removal rewrite conversations)."""
+    out: Conversation = []
+    for m in conversation:
+        content = m["content"]
+        if isinstance(content, str):
+            out.append({"role": m["role"], "content": fn(content)})
+        else:
+            parts = [{"type": p["type"], "text": fn(p["text"])} for p in content]
+            out.append({"role": m["role"], "content": parts})
+    return out

@@ -60,6 +60,20 @@ _WRAP = {
     "tool": (TOOL_OUTPUT_START, TOOL_OUTPUT_END),
 }
 
+_STRUCTURE = (
+    BOS,
+    SYSTEM_END,
+    USER_END,
+    ASSISTANT_START,
+    ASSISTANT_END,
+    TOOL_OUTPUT_START,
+    TOOL_OUTPUT_END,
+)
+_PART_WRAP = {
+    "tool_call": lambda text: (TOOL_CALL_START, text, TOOL_CALL_END),
+    "tool_output": lambda text: (TOOL_OUTPUT_START, text, TOOL_OUTPUT_END),
+}
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -209,10 +223,78 @@ class ChatTemplate:
     ) -> RenderedBatch:
         """Renders many conversations into flat arrays with one encoder call (the fast path
         that packing uses)."""
+        convs = conversations if validated else [validate(c) for c in conversations]
+        strings = [self._join(c) for c in convs]
+        if all(s is not None for s in strings):
+            return self._from_strings(strings)  # type: ignore[arg-type]
         plan = _Plan()
-        for c in conversations:
-            self._emit(c if validated else validate(c), plan)
+        for c in convs:
+            self._emit(c, plan)
         return self._assemble(plan)
+
+    def _join(self, conv: Conversation) -> str | None:
+        """The conversation as one string with the special tokens' names, or ``None`` when
+        a text holds ``<|`` (it might spell a special token; such a batch is rendered piece
+        by piece instead, where text is always ordinary text)."""
+        out = [BOS]
+        n_specials = 1
+        for m in conv:
+            role, content = m["role"], m["content"]
+            if role != "assistant":
+                start, end = _WRAP[role]
+                out += (start, content, end)
+                n_specials += 2
+            elif isinstance(content, str):
+                out += (ASSISTANT_START, content, ASSISTANT_END)
+                n_specials += 2
+            else:
+                out.append(ASSISTANT_START)
+                for p in content:
+                    kind = p["type"]
+                    if kind == "text":
+                        out.append(p["text"])
+                    else:
+                        out += _PART_WRAP[kind](p["text"])
+                        n_specials += 2
+                out.append(ASSISTANT_END)
+                n_specials += 2
+        text = "".join(out)
+        return text if text.count("<|") == n_specials else None
+
+    def _from_strings(self, strings: list[str]) -> RenderedBatch:
+        """Encodes joined conversations (specials recognised) and derives the mask and the
+        turn ends from the special ids alone (vectorised over the whole batch)."""
+        ids = self.tokenizer.encode_to_numpy(
+            strings,
+            num_threads=self.num_threads,
+            allowed_special=CHAT_SPECIALS,
+            disallowed_special=(),
+        ).astype(np.int32)
+        i = self._ids
+        n = len(ids)
+        pos = {name: np.flatnonzero(ids == i[name]) for name in _STRUCTURE}
+        # +1 from after <|assistant_start|> through <|assistant_end|>, -1 over each tool
+        # output inside an assistant turn (a tool message's output lies outside: -1, clipped).
+        d = np.zeros(n + 1, dtype=np.int8)
+        d[pos[ASSISTANT_START] + 1] += 1
+        d[pos[ASSISTANT_END] + 1] -= 1
+        d[pos[TOOL_OUTPUT_START]] -= 1
+        d[pos[TOOL_OUTPUT_END] + 1] += 1
+        level = np.cumsum(d[:n], dtype=np.int8)
+        mask = (level > 0).view(np.uint8)
+        # a turn ends after system/user/assistant end, and after a tool output outside a turn
+        toe = pos[TOOL_OUTPUT_END]
+        tool_msg = toe[level[toe] < 0]
+        turn_ends = (
+            np.sort(
+                np.concatenate([pos[SYSTEM_END], pos[USER_END], pos[ASSISTANT_END], tool_msg])
+            ).astype(np.int64)
+            + 1
+        )
+        starts = pos[BOS]
+        conv_ends = np.append(starts[1:], n).astype(np.int64)
+        counts = np.diff(np.searchsorted(turn_ends, conv_ends, side="right"), prepend=0)
+        return RenderedBatch(ids, mask, conv_ends, turn_ends, counts.astype(np.int64))
 
     def render_batch(
         self, conversations: Sequence[Conversation], *, validated: bool = False
@@ -286,7 +368,7 @@ def render_plain(tokenizer: Tokenizer, messages: Conversation) -> tuple[list[int
         ids.extend(tokens)
         mask.extend([m] * len(tokens))
 
-    for msg in validate(messages):
+    for msg in messages:
         if msg["role"] == "assistant":
             add([sp[ASSISTANT_START]], 0)
             for p in content_parts(msg):

@@ -7,6 +7,11 @@ RoPE positions (Su et al. 2021, used by LLaMA and nanochat) instead of GPT-2's l
 RMSNorm (Zhang & Sennrich 2019) instead of LayerNorm, no biases (PaLM; nanoGPT's
 ``bias=False``), tied input/output embeddings (GPT-2), GELU MLP of 4x width (GPT-2).
 ``gpt2_124m`` in ``pipelines/`` sets GPT-2 small's shape (12 layers, 12 heads, 768 wide).
+
+``kind: sft`` (supervised fine-tuning, :mod:`fineweb_kit.train.sft`) starts from the
+checkpoint ``init_from`` (a pre-training run's ``out_dir`` or one checkpoint folder) and
+trains on shards with a loss mask; the model's shape comes from that checkpoint, so its
+``model`` section may set only ``dropout``.
 """
 
 from __future__ import annotations
@@ -80,8 +85,10 @@ class RunConfig:
 
 @dataclass
 class TrainConfig:
+    kind: Literal["pretrain", "sft"] = "pretrain"
     out_dir: str = "runs/gpt"
     tokenizer: str | None = None
+    init_from: str | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -181,11 +188,28 @@ def _check_values(c: TrainConfig, src: str) -> None:
         raise ConfigError(f"{src}: optim: lr must be > 0 and min_lr_ratio in [0, 1]")
 
 
+def _check_sft(data: Any, c: TrainConfig, src: str) -> None:
+    if c.kind != "sft":
+        if c.init_from:
+            raise ConfigError(f"{src}: init_from: only for kind: sft")
+        return
+    if not c.init_from:
+        raise ConfigError(f"{src}: init_from: kind sft needs the base model's checkpoint (DIR)")
+    model = data.get("model") or {} if isinstance(data, dict) else {}
+    extra = sorted(k for k in model if k != "dropout")
+    if extra:
+        raise ConfigError(
+            f"{src}: model.{extra[0]}: kind sft takes the model's shape from init_from; "
+            "only model.dropout may be set"
+        )
+
+
 def parse_config(data: Any, source: str) -> TrainConfig:
     """Validates a loaded YAML mapping; errors read ``SOURCE: section.key: message``."""
     cfg = _build(TrainConfig, data, source)
     cfg.source = source
     _check_values(cfg, source)
+    _check_sft(data, cfg, source)
     return cfg
 
 

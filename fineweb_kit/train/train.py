@@ -136,6 +136,7 @@ class Trainer:
         c, dev = self.cfg, self.device
         torch.manual_seed(c.train.seed)
         self.model = GPT(c.model).to(dev)
+        self._init_weights()
         self.use_bf16 = c.train.dtype == "bfloat16" or (
             c.train.dtype == "auto" and dev.type == "cuda"
         )
@@ -161,6 +162,9 @@ class Trainer:
 
             ids = [dev.index] if dev.type == "cuda" else None
             self.fwd = DDP(self.fwd, device_ids=ids)
+
+    def _init_weights(self) -> None:
+        """Hook: weights to start from before any resume (fine-tuning loads its base here)."""
 
     def _resume(self, path: Path) -> None:
         state = checkpoint.load(path)
@@ -216,13 +220,17 @@ class Trainer:
             return None
         self.model.eval()
         losses = []
-        for rows in self.val_batches:
-            rows = rows.to(self.device)
+        for batch in self.val_batches:
+            inputs = [t.to(self.device) for t in self._val_inputs(batch)]
             with self._autocast():
-                _, loss = self.model(rows[:, :-1], rows[:, 1:])
+                _, loss = self.model(*inputs)
             losses.append(float(loss))
         self.model.train()
         return sum(losses) / len(losses)
+
+    def _val_inputs(self, rows: Any) -> tuple[torch.Tensor, ...]:
+        """Model inputs of one validation batch: (inputs, targets) of pre-training windows."""
+        return rows[:, :-1], rows[:, 1:]
 
     def train_step(self) -> tuple[float, float]:
         """One optimizer step over ``grad_accum`` micro-batches; returns (loss, grad norm)."""
@@ -232,14 +240,15 @@ class Trainer:
             g["lr"] = lr_at(self.step, c)
         total = torch.zeros((), device=self.device)
         for micro in range(accum):
-            x, y = self.sampler.batch(
+            # (inputs, targets) for pre-training; SFT adds per-token document ids
+            batch = self.sampler.batch(
                 self.step, micro * d.world + d.rank, accum * d.world, c.train.batch_size
             )
-            x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+            inputs = [t.to(self.device, non_blocking=True) for t in batch]
             sync = micro == accum - 1 or d.world == 1
             ctx = contextlib.nullcontext() if sync else self.fwd.no_sync()  # type: ignore[operator]
             with ctx, self._autocast():
-                _, loss = self.fwd(x, y)
+                _, loss = self.fwd(*inputs)
             with ctx:
                 (loss / accum).backward()
             total += loss.detach()
@@ -335,8 +344,14 @@ class Trainer:
 
 
 def train(cfg: TrainConfig, stop_after: int | None = None) -> list[dict[str, Any]]:
-    """Trains (or resumes) the run ``cfg`` describes; returns this invocation's log rows."""
-    trainer = Trainer(cfg, stop_after)
+    """Trains (or resumes) the run ``cfg`` describes; returns this invocation's log rows.
+    ``kind: sft`` runs :class:`fineweb_kit.train.sft.SFTTrainer`."""
+    if cfg.kind == "sft":
+        from fineweb_kit.train.sft import SFTTrainer
+
+        trainer: Trainer = SFTTrainer(cfg, stop_after)
+    else:
+        trainer = Trainer(cfg, stop_after)
     try:
         return trainer.run()
     finally:

@@ -21,11 +21,14 @@ def cc_texts(limit: int) -> list[str]:
         return [json.loads(line)["text"] for _, line in zip(range(limit), f, strict=False)]
 
 
-def write_byte_shards(folder: Path, texts: list[str], val_tokens: int) -> Path:
+def write_byte_shards(
+    folder: Path, texts: list[str], val_tokens: int, tokenizer: str = "bytes"
+) -> Path:
+    """Shards of ``texts`` (``tokenizer``: a spec with byte ids and end-of-text 256)."""
     from fineweb_kit.shards import ShardFormat, ShardSetWriter, load_tokenizer
     from fineweb_kit.shards.merge import merge_shards
 
-    tok = load_tokenizer("bytes")
+    tok = load_tokenizer(tokenizer)
     raw = ShardSetWriter(
         folder / "raw", "cc", ShardFormat(257, tok.fingerprint, "append", 256), 1 << 30
     )

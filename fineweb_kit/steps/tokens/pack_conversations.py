@@ -1,0 +1,179 @@
+"""PackConversations: renders conversations through the chat template into masked ``.fks`` shards.
+
+The SFT counterpart of :class:`~fineweb_kit.steps.tokens.tokenize.Tokenize`. Each document's
+``metadata["messages"]`` (from ``ConversationReader``) is rendered by
+:class:`~fineweb_kit.chat.template.ChatTemplate` into ids and a loss mask (1 on what the
+assistant writes); shards carry the mask section and the fingerprint of the chat tokenizer.
+
+``pack: true`` (default): conversations are packed into windows of ``seq_len + 1`` tokens by
+best-fit decreasing over buffers of ``buffer_conversations`` (:mod:`fineweb_kit.chat.packing`),
+never split, the rest of a window padded with ``<|bos|>`` (mask 0). One shard document = one
+window, so every document has ``seq_len + 1`` tokens, shard merge/shuffle moves whole
+windows, and the conversations inside a window are the runs starting at each ``<|bos|>``
+(``packing.segment_ids``: what document-aware attention uses). ``pack: false``: one shard
+document per conversation (for a trainer that packs itself).
+
+An over-long conversation (more than ``seq_len + 1`` tokens) is cut after its last whole turn
+that fits (``overlong: truncate``, the default; counted as ``conversations_truncated``) or
+dropped (``overlong: drop``, or when no cut keeps an assistant token; ``dropped_too_long``).
+Stats: ``conversations``, ``windows``, ``tokens_conversation``, ``tokens_padding`` and
+``windows_greedy`` (windows next-fit packing would have needed on the same buffers), so the
+fill rates of best-fit (``tokens_conversation / (windows * (seq_len+1))``) and greedy are
+both in the report.
+
+``tokenizer``: a fineweb-kit tokenizer file, a tiktoken rank file named after its encoding or
+an HF ``tokenizer.json``; it must have the chat specials unless ``add_chat_specials: true``
+(then they are appended, :func:`~fineweb_kit.chat.specials.with_chat_specials`). The
+tokenizer used is saved beside the shards as ``tokenizer.json`` (fineweb-kit format) so the
+trainer and ``fineweb-kit chat render`` load exactly it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from fineweb_kit.chat import packing
+from fineweb_kit.chat.specials import with_chat_specials
+from fineweb_kit.chat.template import ChatTemplate, RenderedBatch
+from fineweb_kit.document import Batch
+from fineweb_kit.shards.tokenizer import from_fineweb_kit
+from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
+from fineweb_kit.steps.base import TaskContext, Writer
+from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
+from fineweb_kit.steps.readers.conversations import MESSAGES_KEY
+from fineweb_kit.tokenizer import Tokenizer
+
+TOKENIZER_FILE = "tokenizer.json"
+
+
+def load_chat_tokenizer(spec: str, add_chat_specials: bool = False) -> Tokenizer:
+    """A tokenizer with the chat specials from a file (see the module doc)."""
+    path = Path(spec)
+    if not path.is_file():
+        raise ParamError("tokenizer", f"tokenizer file {spec!r} not found")
+    pattern = path.stem if path.suffix == ".tiktoken" else "cl100k_base"
+    tok = Tokenizer.from_file(path, pattern)
+    if add_chat_specials:
+        return with_chat_specials(tok)
+    try:
+        ChatTemplate(tok)
+    except Exception as e:
+        raise ParamError("tokenizer", f"{e} (or set add_chat_specials: true)") from None
+    return tok
+
+
+class PackConversations(Writer):
+    """Renders conversations into masked token shards, packed into windows (module doc)."""
+
+    abstract = False
+    extension = ".fks"
+
+    def __init__(
+        self,
+        output_folder: str,
+        tokenizer: str,
+        seq_len: int = 2048,
+        pack: bool = True,
+        overlong: Literal["truncate", "drop"] = "truncate",
+        add_chat_specials: bool = False,
+        buffer_conversations: int = 4096,
+        max_tokens_per_shard: int = 100_000_000,
+        dtype: Literal["u16", "u32"] | None = None,
+    ) -> None:
+        super().__init__(output_folder)
+        self.seq_len = check_positive_int("seq_len", seq_len)
+        self.window = self.seq_len + 1
+        self.pack = bool(pack)
+        self.overlong = check_choice("overlong", overlong, ("truncate", "drop"))
+        self.buffer = check_positive_int("buffer_conversations", buffer_conversations)
+        self.max_tokens = check_positive_int("max_tokens_per_shard", max_tokens_per_shard)
+        if not isinstance(tokenizer, str) or not tokenizer:
+            raise ParamError("tokenizer", f"expected a tokenizer file path, got {tokenizer!r}")
+        self.tokenizer = load_chat_tokenizer(tokenizer, add_chat_specials)
+        self.template = ChatTemplate(self.tokenizer)
+        if dtype == "u16" and self.tokenizer.n_vocab > 65536:
+            raise ParamError("dtype", f"{self.tokenizer.n_vocab} ids do not fit u16: use u32")
+        fp = from_fineweb_kit(self.tokenizer, self.tokenizer.name).fingerprint
+        self.format = ShardFormat(self.tokenizer.n_vocab, fp, "none", None, dtype, True)
+        self._set: ShardSetWriter | None = None
+        self._pending: list[list[dict]] = []
+
+    def setup(self, ctx: TaskContext) -> None:
+        folder = ctx.resolve(self.output_folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.save(folder / TOKENIZER_FILE)  # atomic; same content from every task
+
+    def open_file(self, ctx: TaskContext) -> None:
+        assert ctx.part_name is not None
+        folder = ctx.resolve(self.output_folder)
+        self._set = ShardSetWriter(folder, ctx.part_name, self.format, self.max_tokens)
+
+    def write_batch(self, batch: Batch) -> None:
+        t0 = time.perf_counter()
+        for doc in batch:
+            messages = doc.metadata.get(MESSAGES_KEY)
+            if isinstance(messages, list):
+                self._pending.append(messages)
+            else:
+                self.stats.add("skipped_no_conversation")
+        self.count_batch("documents_out", batch)
+        if len(self._pending) >= self.buffer:
+            self._flush()
+        self.stats.time_s += time.perf_counter() - t0
+
+    def _fit(self, r: RenderedBatch) -> tuple[np.ndarray, np.ndarray]:
+        """Start and kept length of each conversation (0: dropped)."""
+        lengths = r.lengths
+        starts = r.conv_ends - lengths
+        keep = lengths.copy()
+        turn_start = np.cumsum(r.turn_counts) - r.turn_counts
+        for i in np.flatnonzero(lengths > self.window).tolist():
+            n = 0
+            if self.overlong == "truncate":
+                s, e = int(starts[i]), int(r.conv_ends[i])
+                turns = r.turn_ends[turn_start[i] : turn_start[i] + r.turn_counts[i]] - s
+                n = packing.fit_to_window(r.mask[s:e], turns, self.window)
+            keep[i] = n
+            self.stats.add("conversations_truncated" if n else "dropped_too_long")
+        return starts, keep
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        assert self._set is not None
+        r = self.template.render_flat(self._pending, validated=True)
+        self._pending = []
+        starts, keep = self._fit(r)
+        ok = keep > 0
+        starts, keep = starts[ok], keep[ok]
+        real = int(keep.sum())
+        self.stats.add("conversations", int(ok.sum()))
+        self.stats.add("tokens_conversation", real)
+        if not self.pack:
+            idx = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, keep, strict=True)])
+            ends = np.cumsum(keep).astype(np.uint64)
+            self._set.append(r.ids[idx].astype(np.uint32), ends, r.mask[idx], add_boundary=False)
+            return
+        bins = packing.best_fit(keep, self.window)
+        self.stats.add("windows_greedy", len(packing.greedy(keep, self.window)))
+        ids, mask = packing.assemble(
+            r.ids, r.mask, starts, keep, bins, self.window, self.template.bos_id
+        )
+        self.stats.add("windows", len(bins))
+        self.stats.add("tokens_padding", len(bins) * self.window - real)
+        ends = np.arange(1, len(bins) + 1, dtype=np.uint64) * np.uint64(self.window)
+        self._set.append(ids.astype(np.uint32), ends, mask, add_boundary=False)
+
+    def close_file(self, ctx: TaskContext, ok: bool) -> None:
+        assert self._set is not None
+        if ok:
+            self._flush()
+            self.stats.add("shards", len(self._set.commit()))
+        else:
+            self._pending = []
+            self._set.abort()
+        self._set = None

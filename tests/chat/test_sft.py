@@ -1,0 +1,97 @@
+"""SFT training: masked loss, exact resume, and refusals of mismatched inputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from fineweb_kit.exceptions import ConfigError, FormatError
+from fineweb_kit.tokenizer import Tokenizer
+from fineweb_kit.train.config import parse_config
+from fineweb_kit.train.sft import SFTTrainer
+from fineweb_kit.train.train import train
+from tests.chat.conftest import sft_config
+from tests.train.conftest import cc_texts, tiny_config, write_byte_shards
+
+
+def losses(out) -> list[float]:
+    return [json.loads(line)["loss"] for line in (out / "log.jsonl").read_text().splitlines()]
+
+
+def test_loss_counts_only_assistant_tokens(sft_setup, tmp_path):
+    root = sft_setup
+    cfg = sft_config(root, tmp_path / "probe", max_steps=1, eval_interval=1)
+    trainer = SFTTrainer(parse_config(cfg, "sft"))
+    x, y, doc = trainer.sampler.batch(0, 0, 1, 16)
+    chat = Tokenizer.load(root / "data" / "train" / "tokenizer.json")
+    sid = chat.special_tokens
+    counted = y[y != -1]
+    # never a prompt, a tool output or padding: only what the assistant writes
+    for name in (
+        "<|bos|>",
+        "<|user_start|>",
+        "<|user_end|>",
+        "<|assistant_start|>",
+        "<|tool_output_start|>",
+        "<|tool_output_end|>",
+    ):
+        assert not (counted == sid[name]).any(), name
+    for name in ("<|tool_call_start|>", "<|tool_call_end|>", "<|assistant_end|>"):
+        assert (counted == sid[name]).any(), name
+    # a target never reaches into the next conversation of the window
+    assert ((doc[:, 1:] != doc[:, :-1]) <= (y[:, :-1] == -1)).all()
+    with torch.no_grad():
+        logits, _ = trainer.model(x, doc_ids=doc)
+        keep = y != -1
+        want = torch.nn.functional.cross_entropy(logits[keep], y[keep]).item()
+    rows = train(parse_config(sft_config(root, tmp_path / "run", max_steps=1), "sft"))
+    assert rows[0]["loss"] == pytest.approx(want, rel=1e-5)  # the logged loss: masked mean
+    assert rows[0]["val_loss"] is not None
+
+
+def test_resume_reproduces_uninterrupted_sft(sft_setup, tmp_path):
+    root = sft_setup
+    full = tmp_path / "full"
+    train(parse_config(sft_config(root, full, max_steps=6, checkpoint_interval=3), "sft"))
+    part = tmp_path / "part"
+    cfg = sft_config(root, part, max_steps=6, checkpoint_interval=3)
+    assert len(train(parse_config(cfg, "sft"), stop_after=3)) == 3
+    again = train(parse_config(cfg, "sft"))
+    assert [r["step"] for r in again] == [3, 4, 5]
+    assert losses(part) == losses(full)
+
+
+def test_refusals(sft_setup, tmp_path):
+    root = sft_setup
+    # a base model of another tokenizer (plain bytes, another pattern)
+    web = write_byte_shards(tmp_path / "web", cc_texts(3), val_tokens=0)
+    other = tiny_config(tmp_path / "other", str(web / "train-00000.fks"), train={"max_steps": 1})
+    train(parse_config(other, "pretrain"))
+    cfg = sft_config(root, tmp_path / "a", max_steps=1)
+    cfg["init_from"] = str(tmp_path / "other")
+    with pytest.raises(ConfigError, match="base model was trained with tokenizer"):
+        train(parse_config(cfg, "sft"))
+    # pre-training shards (no mask, no chat specials)
+    cfg = sft_config(root, tmp_path / "b", max_steps=1)
+    cfg["data"] = {"train": str(root / "web" / "merged"), "seq_len": 128}
+    cfg["tokenizer"] = str(root / "data" / "train" / "tokenizer.json")
+    with pytest.raises(FormatError, match="written with tokenizer"):
+        train(parse_config(cfg, "sft"))
+    # a tokenizer without the chat specials
+    cfg = sft_config(root, tmp_path / "c", max_steps=1)
+    cfg["tokenizer"] = str(root / "base-tokenizer.json")
+    with pytest.raises(FormatError, match="lacks the chat specials"):
+        train(parse_config(cfg, "sft"))
+    # config errors name the key
+    cfg = sft_config(root, tmp_path / "d", max_steps=1)
+    cfg["model"] = {"n_layer": 4}
+    with pytest.raises(ConfigError, match=r"model.n_layer: kind sft takes the model's shape"):
+        parse_config(cfg, "sft.yaml")
+    del cfg["model"], cfg["init_from"]
+    with pytest.raises(ConfigError, match="init_from: kind sft needs"):
+        parse_config(cfg, "sft.yaml")
+    cfg["init_from"] = str(tmp_path / "nothing")
+    with pytest.raises(ConfigError, match="init_from: no checkpoint"):
+        train(parse_config(cfg, "sft.yaml"))
