@@ -59,6 +59,12 @@ def simplify_texts(texts: list[str]) -> list[str]:
 def normalized_words(texts: list[str]) -> list[list[str]]:
     """Words of ``simplify_text(text)``: what MinHash shingles."""
 
+def word_ngram_hashes(
+    texts: list[str], n: int
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """xxh3-based hashes of every window of ``n`` lower-cased alphanumeric words of each text
+    (numbers kept), and the index of the text of each window (decontamination)."""
+
 # --------------------------------------- end of text -----------------------------------------
 
 # ---------------------------------------------------------------------------------------------
@@ -195,6 +201,18 @@ class Bpe:
         eot: int | None = None,
         num_threads: int | None = None,
     ) -> npt.NDArray[np.uint32]: ...
+    def render_chat(
+        self, conversations: list[list[dict[str, object]]], specials: list[int]
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+    ]:
+        """Renders validated conversations through the chat template (GIL released while
+        encoding); ``specials``: ids of ``CHAT_SPECIALS`` in order. Returns ids, loss mask,
+        conversation ends, turn ends, turns per conversation."""
     def decode_bytes(self, ids: list[int]) -> bytes: ...
     def decode(self, ids: list[int]) -> str: ...
     def decode_array(self, ids: npt.NDArray[np.uint32]) -> bytes: ...

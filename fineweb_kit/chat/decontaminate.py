@@ -1,19 +1,17 @@
 """Word n-gram overlap with evaluation sets (GPT-3's decontamination, Brown et al. 2020, C.1).
 
 A training conversation is contaminated when it shares one word n-gram (default 13 words)
-with any evaluation item. Words are those MinHash shingles (``_core.normalized_words``:
-lower-cased, punctuation and accents removed, digits kept; Rust, one call per batch), taken
-per message so that an n-gram never spans two turns. Items with fewer than ``n`` words are
-skipped (``short_items``): a short item would match common phrases everywhere.
+with any evaluation item. Words are maximal runs of alphanumeric characters, lower-cased,
+numbers kept as written (``rust/fineweb-kit-core/src/text/ngrams.rs``), taken per message so
+that an n-gram never spans two turns. Items with fewer than ``n`` words are skipped
+(``short_items``): a short item would match common phrases everywhere.
 
 Memory and speed: the index is a sorted ``uint64`` array of n-gram hashes (8 bytes per
 distinct evaluation n-gram: GSM8K test's 1,000 items are ~100k n-grams, under 1 MB), built
-once per process. A batch of training texts is checked with numpy over the batch's words at
-once: a polynomial rolling hash of each window of ``n`` word hashes (``n`` vector
-multiply-adds, wrapping mod 2^64), windows that cross a text boundary discarded, then one
-``searchsorted`` into the index. Nothing grows with the number of training conversations.
-Word hashes are Python's string hash (seeded per process; the index and the lookups are
-always computed in the same process). A 64-bit collision gives a false drop with
+once per process. A batch of training texts is hashed in one Rust call (GIL released: xxh3
+of each word, a polynomial rolling hash of each window of ``n`` word hashes, no Python
+string per word), then looked up with one ``searchsorted`` into the index. Nothing grows
+with the number of training conversations. A 64-bit collision gives a false drop with
 probability about (index size x n-grams checked) / 2^64: negligible.
 """
 
@@ -26,36 +24,15 @@ import numpy as np
 from fineweb_kit import _core
 from fineweb_kit.chat.messages import Message, content_parts
 
-_P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the rolling hash
-
 
 def message_texts(conversation: Sequence[Message]) -> list[str]:
     """One text per message (its parts joined by spaces): the units n-grams stay inside."""
     return [" ".join(p["text"] for p in content_parts(m)) for m in conversation]
 
 
-def _word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes of all words of ``texts`` concatenated, and each text's word count."""
-    words = _core.normalized_words(texts)
-    counts = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-    flat = [hash(w) for ws in words for w in ws]
-    return np.array(flat, dtype=np.int64).view(np.uint64), counts
-
-
 def ngram_hashes(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(hashes, text index)`` of every window of ``n`` words inside one text."""
-    wh, counts = _word_hashes(texts)
-    m = len(wh) - n + 1
-    if m <= 0:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    acc = wh[:m].copy()
-    with np.errstate(over="ignore"):
-        for k in range(1, n):
-            acc *= _P
-            acc += wh[k : k + m]
-    text_of = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
-    valid = text_of[:m] == text_of[n - 1 : n - 1 + m]
-    return acc[valid], text_of[:m][valid]
+    """``(hashes, text index)`` of every window of ``n`` words inside one text (Rust)."""
+    return _core.word_ngram_hashes(texts, n)
 
 
 class NgramIndex:

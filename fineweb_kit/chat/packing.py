@@ -15,9 +15,10 @@ document-aware attention needs (a token attends only to earlier tokens of its se
 - :func:`fit_to_window`: an over-long conversation is cut after its last whole turn that
   fits, if the cut keeps at least one masked-in (assistant) token; else it is dropped.
 
-Fill rate = conversation tokens / window tokens. On the shared GSM8K train set (r50k +
-chat specials, ``seq_len`` 1024) best-fit reaches ~99 % and greedy ~83 %
-(``benchmarks/results/chat_bench.json`` has the measured values).
+Fill rate = conversation tokens / window tokens. Measured on all 12,473 shared conversations
+(GSM8K + HH-RLHF, r50k + chat specials, ``seq_len`` 1024): best-fit 99.9 %, greedy 89.6 %
+(``benchmarks/results/chat_bench.json``); GSM8K train through ``pipelines/sft-gsm8k.yaml``
+(buffers of 4,096): 98.7 % vs 91.3 %.
 """
 
 from __future__ import annotations

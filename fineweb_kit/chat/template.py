@@ -21,21 +21,21 @@ on its own, which equals encoding the whole rendered string with the specials re
 (special tokens cut the pre-tokeniser's pieces), the property the HF Jinja template of
 :mod:`fineweb_kit.chat.hf` relies on to give the same ids.
 
-Speed: :meth:`ChatTemplate.render_batch` encodes every text piece of a batch of
-conversations in one Rust call (GIL released) and assembles ids and masks with a few numpy
-gathers; only the walk over messages (a few Python operations per message) is per
-conversation. ``benchmarks/chat_bench.py`` measures it against a plain per-piece Python
-renderer (:func:`render_plain`, also the test oracle).
+Speed: :meth:`ChatTemplate.render_flat` renders a whole batch in one Rust call
+(``rust/fineweb-kit-core/src/chat.rs`` + the walker in ``rust/fineweb-kit-py/src/chat.rs``):
+the message dicts are walked in Rust, texts borrowed without copy, then encoded and the mask
+written with the GIL released. ``benchmarks/chat_bench.py`` measures it against a plain
+per-piece Python renderer (:func:`render_plain`, also the test oracle).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from fineweb_kit.chat.messages import Conversation, Message, content_parts, validate
+from fineweb_kit.chat.messages import Conversation, content_parts, validate
 from fineweb_kit.chat.specials import (
     ASSISTANT_END,
     ASSISTANT_START,
@@ -117,20 +117,6 @@ class RenderedBatch:
         return out
 
 
-@dataclass
-class _Plan:
-    """What a batch renders to before encoding: per piece a code (a special id, or ``-k-1``
-    for ``texts[k]``) and a mask bit; the piece count at each message end and each
-    conversation end."""
-
-    codes: list[int] = field(default_factory=list)
-    masks: list[int] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    turn_marks: list[int] = field(default_factory=list)
-    conv_marks: list[int] = field(default_factory=list)
-    turn_counts: list[int] = field(default_factory=list)
-
-
 class ChatTemplate:
     """Renders conversations with a tokenizer that has the chat specials
     (:func:`~fineweb_kit.chat.specials.with_chat_specials`)."""
@@ -149,8 +135,7 @@ class ChatTemplate:
         self._wrap = {role: (self._ids[a], self._ids[b]) for role, (a, b) in _WRAP.items()}
         self.bos_id = self._ids[BOS]
         self.assistant_end_id = self._ids[ASSISTANT_END]
-        self._lo = min(self._ids.values())
-        self._special_range = np.arange(self._lo, max(self._ids.values()) + 1, dtype=np.int32)
+        self._special_list = [self._ids[name] for name in CHAT_SPECIALS]
 
     def special_id(self, name: str) -> int:
         """The id of a chat special token, e.g. ``special_id("<|assistant_end|>")``."""
@@ -159,64 +144,6 @@ class ChatTemplate:
         except KeyError:
             raise TokenizerError(f"{name!r} is not a chat special token") from None
 
-    # ------------------------------------------------------------------ the plan
-    def _emit(self, messages: Sequence[Message], out: _Plan, prompt: bool = False) -> None:
-        """Appends one conversation's pieces to ``out`` (see :class:`_Plan`)."""
-        ids = self._ids
-        codes, masks, texts = out.codes, out.masks, out.texts
-        tool_call = (ids[TOOL_CALL_START], ids[TOOL_CALL_END], 1)
-        tool_output = (ids[TOOL_OUTPUT_START], ids[TOOL_OUTPUT_END], 0)
-        codes.append(ids[BOS])
-        masks.append(0)
-        for m in messages:
-            role = m["role"]
-            if role == "assistant":
-                codes.append(ids[ASSISTANT_START])
-                masks.append(0)
-                content = m["content"]
-                if isinstance(content, str):
-                    if content:
-                        texts.append(content)
-                        codes.append(-len(texts))
-                        masks.append(1)
-                else:
-                    for p in content:
-                        text = p["text"]
-                        kind = p["type"]
-                        if kind == "text":
-                            if text:
-                                texts.append(text)
-                                codes.append(-len(texts))
-                                masks.append(1)
-                            continue
-                        start, end, mk = tool_call if kind == "tool_call" else tool_output
-                        codes.append(start)
-                        masks.append(mk)
-                        if text:
-                            texts.append(text)
-                            codes.append(-len(texts))
-                            masks.append(mk)
-                        codes.append(end)
-                        masks.append(mk)
-                codes.append(ids[ASSISTANT_END])
-                masks.append(1)
-            else:
-                start, end = self._wrap[role]
-                codes.append(start)
-                masks.append(0)
-                if m["content"]:
-                    texts.append(m["content"])
-                    codes.append(-len(texts))
-                    masks.append(0)
-                codes.append(end)
-                masks.append(0)
-            out.turn_marks.append(len(codes))
-        if prompt:
-            codes.append(ids[ASSISTANT_START])
-            masks.append(0)
-        out.conv_marks.append(len(codes))
-        out.turn_counts.append(len(messages))
-
     # ------------------------------------------------------------------ rendering
     def render_flat(
         self, conversations: Sequence[Conversation], *, validated: bool = False
@@ -224,115 +151,18 @@ class ChatTemplate:
         """Renders many conversations into flat arrays with one encoder call (the fast path
         that packing uses)."""
         convs = conversations if validated else [validate(c) for c in conversations]
-        strings = [self._join(c) for c in convs]
-        if all(s is not None for s in strings):
-            return self._from_strings(strings)  # type: ignore[arg-type]
-        plan = _Plan()
-        for c in convs:
-            self._emit(c, plan)
-        return self._assemble(plan)
-
-    def _join(self, conv: Conversation) -> str | None:
-        """The conversation as one string with the special tokens' names, or ``None`` when
-        a text holds ``<|`` (it might spell a special token; such a batch is rendered piece
-        by piece instead, where text is always ordinary text)."""
-        out = [BOS]
-        n_specials = 1
-        for m in conv:
-            role, content = m["role"], m["content"]
-            if role != "assistant":
-                start, end = _WRAP[role]
-                out += (start, content, end)
-                n_specials += 2
-            elif isinstance(content, str):
-                out += (ASSISTANT_START, content, ASSISTANT_END)
-                n_specials += 2
-            else:
-                out.append(ASSISTANT_START)
-                for p in content:
-                    kind = p["type"]
-                    if kind == "text":
-                        out.append(p["text"])
-                    else:
-                        out += _PART_WRAP[kind](p["text"])
-                        n_specials += 2
-                out.append(ASSISTANT_END)
-                n_specials += 2
-        text = "".join(out)
-        return text if text.count("<|") == n_specials else None
-
-    def _from_strings(self, strings: list[str]) -> RenderedBatch:
-        """Encodes joined conversations (specials recognised) and derives the mask and the
-        turn ends from the special ids alone (vectorised over the whole batch)."""
-        ids = self.tokenizer.encode_to_numpy(
-            strings,
-            num_threads=self.num_threads,
-            allowed_special=CHAT_SPECIALS,
-            disallowed_special=(),
-        ).astype(np.int32)
-        i = self._ids
-        n = len(ids)
-        pos = {name: np.flatnonzero(ids == i[name]) for name in _STRUCTURE}
-        # +1 from after <|assistant_start|> through <|assistant_end|>, -1 over each tool
-        # output inside an assistant turn (a tool message's output lies outside: -1, clipped).
-        d = np.zeros(n + 1, dtype=np.int8)
-        d[pos[ASSISTANT_START] + 1] += 1
-        d[pos[ASSISTANT_END] + 1] -= 1
-        d[pos[TOOL_OUTPUT_START]] -= 1
-        d[pos[TOOL_OUTPUT_END] + 1] += 1
-        level = np.cumsum(d[:n], dtype=np.int8)
-        mask = (level > 0).view(np.uint8)
-        # a turn ends after system/user/assistant end, and after a tool output outside a turn
-        toe = pos[TOOL_OUTPUT_END]
-        tool_msg = toe[level[toe] < 0]
-        turn_ends = (
-            np.sort(
-                np.concatenate([pos[SYSTEM_END], pos[USER_END], pos[ASSISTANT_END], tool_msg])
-            ).astype(np.int64)
-            + 1
+        if not isinstance(convs, list):
+            convs = list(convs)
+        ids, mask, conv_ends, turn_ends, counts = self.tokenizer._core.render_chat(
+            convs, self._special_list
         )
-        starts = pos[BOS]
-        conv_ends = np.append(starts[1:], n).astype(np.int64)
-        counts = np.diff(np.searchsorted(turn_ends, conv_ends, side="right"), prepend=0)
-        return RenderedBatch(ids, mask, conv_ends, turn_ends, counts.astype(np.int64))
+        return RenderedBatch(ids.view(np.int32), mask, conv_ends, turn_ends, counts)
 
     def render_batch(
         self, conversations: Sequence[Conversation], *, validated: bool = False
     ) -> list[Rendered]:
         """Renders many conversations with one encoder call, one :class:`Rendered` each."""
         return self.render_flat(conversations, validated=validated).split()
-
-    def _assemble(self, plan: _Plan) -> RenderedBatch:
-        eot = self.tokenizer.eot_token
-        flat = self.tokenizer.encode_to_numpy(
-            plan.texts, append_eot=True, num_threads=self.num_threads, disallowed_special=()
-        )
-        stops = np.flatnonzero(flat == eot)  # ordinary text never yields a special id
-        text_starts = np.empty(len(stops), dtype=np.int64)
-        text_starts[:1] = 0
-        text_starts[1:] = stops[:-1] + 1
-        text_lens = stops - text_starts
-        # The source pool: encoded texts (with separators), then every id from the lowest
-        # chat special to the highest, so a special id is one more index into the pool.
-        lo = self._lo
-        pool = np.concatenate([flat.astype(np.int32), self._special_range])
-        codes = np.asarray(plan.codes, dtype=np.int64)
-        is_text = codes < 0
-        k = np.where(is_text, -codes - 1, 0)
-        lens = np.where(is_text, text_lens[k] if len(text_lens) else 0, 1)
-        src = np.where(is_text, text_starts[k] if len(text_starts) else 0, len(flat) + codes - lo)
-        piece_ends = np.cumsum(lens)
-        total = int(piece_ends[-1]) if len(piece_ends) else 0
-        idx = np.repeat(src - piece_ends + lens, lens) + np.arange(total, dtype=np.int64)
-        mask = np.repeat(np.asarray(plan.masks, dtype=np.uint8), lens)
-        token_at = np.concatenate(([0], piece_ends))  # token offset of each piece boundary
-        return RenderedBatch(
-            ids=pool[idx],
-            mask=mask,
-            conv_ends=token_at[np.asarray(plan.conv_marks, dtype=np.int64)],
-            turn_ends=token_at[np.asarray(plan.turn_marks, dtype=np.int64)],
-            turn_counts=np.asarray(plan.turn_counts, dtype=np.int64),
-        )
 
     def render(self, messages: Conversation) -> tuple[np.ndarray, np.ndarray]:
         """``(ids int32, mask uint8)`` of one conversation (validated first)."""
@@ -348,9 +178,8 @@ class ChatTemplate:
             msgs = msgs[:-1]
         # validate() wants an assistant turn: check the prompt with a placeholder one.
         checked = validate([*msgs, {"role": "assistant", "content": ""}])[:-1]
-        plan = _Plan()
-        self._emit(checked, plan, prompt=True)
-        return self._assemble(plan).ids
+        ids = self.render_flat([checked], validated=True).ids
+        return np.append(ids, np.int32(self._ids[ASSISTANT_START]))
 
     def decode_masked(self, ids: np.ndarray, mask: np.ndarray) -> str:
         """The text of the masked-in tokens (specials shown by name): what the model learns."""

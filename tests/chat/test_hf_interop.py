@@ -3,6 +3,7 @@ shared conversation (transformers' apply_chat_template as the oracle)."""
 
 from __future__ import annotations
 
+import pytest
 from transformers import AutoTokenizer
 
 from fineweb_kit.chat import ChatTemplate, from_gsm8k, from_hh
@@ -13,6 +14,7 @@ from tests.chat.test_template import ODD
 CLEAN = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}, *ODD[2:]]
 
 
+@pytest.mark.slow
 def test_hf_renders_the_same_ids_and_masks(chat_tok, gsm8k_records, hh_texts, tmp_path):
     folder = export_hf(chat_tok, tmp_path / "hf")
     hf = AutoTokenizer.from_pretrained(folder)

@@ -146,3 +146,13 @@ def test_train_bpe_with_chat_specials(hh_texts):
     assert [tok.special_tokens[s] for s in CHAT_SPECIALS] == list(range(389, 400))
     ids, mask = ChatTemplate(tok).render(from_hh(hh_texts[0]))
     assert ids[0] == tok.special_tokens["<|bos|>"] and mask.any()
+
+
+def test_rust_walker_refuses_unvalidated_input_with_an_error(chat_tok):
+    t = ChatTemplate(chat_tok)
+    with pytest.raises(ValueError, match="unknown role"):
+        t.render_flat([[{"role": "wizard", "content": "x"}]], validated=True)
+    with pytest.raises(KeyError):
+        t.render_flat([[{"role": "user"}]], validated=True)
+    with pytest.raises(TypeError):
+        t.render_flat([[{"role": "user", "content": 3}]], validated=True)

@@ -4,6 +4,7 @@
 //! `fineweb-kit-py` crate is the only place that knows about Python.
 
 pub mod bpe;
+pub mod chat;
 pub mod dedup;
 pub mod error;
 pub mod fasttext;

@@ -267,6 +267,32 @@ impl PyBpe {
         Ok(PyArray1::from_vec(py, ids))
     }
 
+    /// Renders validated conversations through the chat template (`chat.rs`); `specials`:
+    /// the ids of the 11 chat special tokens in `CHAT_SPECIALS` order. Returns
+    /// `(ids u32, mask u8, conv_ends i64, turn_ends i64, turn_counts i64)`.
+    #[allow(clippy::type_complexity)]
+    fn render_chat<'py>(
+        &self,
+        py: Python<'py>,
+        conversations: &Bound<'py, PyList>,
+        specials: [Rank; 11],
+    ) -> PyResult<(
+        Bound<'py, PyArray1<u32>>,
+        Bound<'py, PyArray1<u8>>,
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<i64>>,
+    )> {
+        let r = guard(|| crate::chat::render(py, &self.inner, conversations, specials))?;
+        Ok((
+            PyArray1::from_vec(py, r.ids),
+            PyArray1::from_vec(py, r.mask),
+            PyArray1::from_vec(py, r.conv_ends),
+            PyArray1::from_vec(py, r.turn_ends),
+            PyArray1::from_vec(py, r.turn_counts),
+        ))
+    }
+
     fn decode_bytes<'py>(&self, py: Python<'py>, ids: Vec<Rank>) -> PyResult<Bound<'py, PyBytes>> {
         let bytes = guard(|| py.detach(|| self.inner.decode_bytes(&ids)).map_err(to_py))?;
         Ok(PyBytes::new(py, &bytes))

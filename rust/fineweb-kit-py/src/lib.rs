@@ -7,6 +7,7 @@
 use pyo3::prelude::*;
 
 mod bpe;
+mod chat;
 mod error;
 mod fasttext;
 mod minhash;

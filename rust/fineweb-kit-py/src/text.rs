@@ -159,6 +159,34 @@ fn normalized_words(py: Python<'_>, texts: Vec<String>) -> PyResult<Vec<Vec<Stri
     guard(|| Ok(py.detach(|| texts.iter().map(|t| text::normalized_words(t)).collect())))
 }
 
+/// Hashes of every window of `n` words of each text (`text::ngrams`), concatenated, and the
+/// index of the text each window comes from. GIL released.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn word_ngram_hashes<'py>(
+    py: Python<'py>,
+    texts: Vec<pyo3::pybacked::PyBackedStr>,
+    n: usize,
+) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<i64>>)> {
+    if n == 0 {
+        return Err(pyo3::exceptions::PyValueError::new_err("n must be >= 1"));
+    }
+    let (hashes, owner) = guard(|| {
+        Ok(py.detach(|| {
+            let (mut words, mut hashes, mut owner) = (Vec::new(), Vec::new(), Vec::new());
+            for (i, t) in texts.iter().enumerate() {
+                text::ngrams::ngram_hashes(t, n, &mut words, &mut hashes);
+                owner.resize(hashes.len(), i as i64);
+            }
+            (hashes, owner)
+        }))
+    })?;
+    Ok((
+        PyArray1::from_vec(py, hashes),
+        PyArray1::from_vec(py, owner),
+    ))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analyse_texts, m)?)?;
     m.add_function(wrap_pyfunction!(c4_filter_texts, m)?)?;
@@ -166,5 +194,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(count_sentences, m)?)?;
     m.add_function(wrap_pyfunction!(simplify_texts, m)?)?;
     m.add_function(wrap_pyfunction!(normalized_words, m)?)?;
+    m.add_function(wrap_pyfunction!(word_ngram_hashes, m)?)?;
     Ok(())
 }

@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod c4;
 pub mod chars;
+pub mod ngrams;
 pub mod normalize;
 pub mod repetition;
 pub mod sentences;

@@ -1,0 +1,105 @@
+//! Rendering conversations through the chat template: text pieces and special ids in, ids and
+//! the loss mask out, in one pass (the layout is `fineweb_kit/chat/template.py`'s).
+//!
+//! A conversation arrives as a *plan*: a sequence of [`Piece`]s that the caller (the Python
+//! glue, walking its message dicts) produced in template order. Text pieces are encoded as
+//! ordinary text (a special-token string typed by a user stays text), special pieces are
+//! single ids; every piece carries its mask bit. Turn and conversation ends are recorded as
+//! token offsets, where packing may cut without splitting a turn.
+
+use crate::bpe::{Bpe, Rank};
+use crate::error::CoreResult;
+
+/// One step of a rendering plan.
+#[derive(Clone, Copy, Debug)]
+pub enum Piece<'a> {
+    /// A special token id with its mask bit.
+    Special(Rank, u8),
+    /// Ordinary text with its mask bit.
+    Text(&'a str, u8),
+    /// The end of a message.
+    TurnEnd,
+    /// The end of a conversation.
+    ConvEnd,
+}
+
+/// Rendered conversations in flat arrays (offsets are exclusive token ends).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub ids: Vec<u32>,
+    pub mask: Vec<u8>,
+    pub conv_ends: Vec<i64>,
+    pub turn_ends: Vec<i64>,
+    pub turn_counts: Vec<i64>,
+}
+
+/// Executes a plan with `bpe`.
+pub fn render(bpe: &Bpe, plan: &[Piece<'_>]) -> CoreResult<Rendered> {
+    let mut r = Rendered::default();
+    let text_bytes: usize = plan
+        .iter()
+        .map(|p| match p {
+            Piece::Text(t, _) => t.len(),
+            _ => 1,
+        })
+        .sum();
+    r.ids.reserve(text_bytes / 3 + 16);
+    r.mask.reserve(text_bytes / 3 + 16);
+    let mut turns_in_conv = 0i64;
+    for piece in plan {
+        match *piece {
+            Piece::Special(id, m) => {
+                r.ids.push(id);
+                r.mask.push(m);
+            }
+            Piece::Text(text, m) => {
+                let before = r.ids.len();
+                bpe.encode_ordinary_into(text, &mut r.ids)?;
+                r.mask.resize(r.mask.len() + (r.ids.len() - before), m);
+            }
+            Piece::TurnEnd => {
+                r.turn_ends.push(r.ids.len() as i64);
+                turns_in_conv += 1;
+            }
+            Piece::ConvEnd => {
+                r.conv_ends.push(r.ids.len() as i64);
+                r.turn_counts.push(turns_in_conv);
+                turns_in_conv = 0;
+            }
+        }
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn byte_bpe() -> Bpe {
+        let ranks: Vec<(Vec<u8>, Rank)> = (0u32..256).map(|b| (vec![b as u8], b)).collect();
+        Bpe::new(ranks, vec![("<|bos|>".to_string(), 256)], "r50k_base").expect("bpe")
+    }
+
+    #[test]
+    fn pieces_become_ids_mask_and_ends() {
+        let bpe = byte_bpe();
+        let plan = [
+            Piece::Special(256, 0),
+            Piece::Text("hi", 0),
+            Piece::TurnEnd,
+            Piece::Text("<|bos|>", 1),
+            Piece::Special(256, 1),
+            Piece::TurnEnd,
+            Piece::ConvEnd,
+        ];
+        let r = render(&bpe, &plan).expect("render");
+        let mut ids = vec![256, 104, 105];
+        ids.extend("<|bos|>".bytes().map(u32::from));
+        ids.push(256);
+        assert_eq!(r.ids, ids);
+        assert_eq!(r.mask, [vec![0u8; 3], vec![1u8; 8]].concat());
+        assert_eq!(r.turn_ends, vec![3, 11]);
+        assert_eq!(r.conv_ends, vec![11]);
+        assert_eq!(r.turn_counts, vec![2]);
+    }
+}
