@@ -3,9 +3,10 @@
 A checker turns a model's free-text completion into a reward against a known answer:
 
 - ``gsm8k``: the final number of the completion (after the last ``####`` if there is one,
-  else the last number in the text) equals the answer's final number; thousands separators
-  (``1,000``), signs (``-3``, ``+3``), a trailing ``.`` / ``.0`` and ``$`` are tolerated, as
-  in GSM8K's own answers (README of ``posttrain/``: 91 answers hold a separator, 4 a minus);
+  else the last number in the text; :func:`fineweb_kit.chat.answers.extract_final_number`)
+  equals the answer's; thousands separators (``1,000``), signs (``-3``, ``+3``), trailing
+  zeros (``18.00``) and ``$`` are tolerated, as in GSM8K's own answers (README of
+  ``posttrain/``: 91 answers hold a separator, 4 a minus);
 - ``numeric``: as ``gsm8k`` with a relative tolerance of 1e-6 (for decimal answers);
 - ``exact``: the stripped completion equals the stripped answer;
 - ``regex``: the answer is a regular expression that must match somewhere in the completion
@@ -23,33 +24,17 @@ import math
 import re
 from collections.abc import Callable
 
+from fineweb_kit.chat.answers import extract_final_number
+
 Checker = Callable[[str, str], float]
 
-# A number as people write it: optional sign, digits with optional thousands separators,
-# optional decimals. "1,000" is one number; "1,2" is not a thousands group so it reads as 1.
-_NUMBER = re.compile(r"[-+−]?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _MAX_CHARS = 100_000  # completions longer than this are cut before searching (bounded time)
 
 
-def extract_final_number(text: str) -> str | None:
-    """The final number of ``text`` normalised (no separators, no ``+``, no ``$``), or None.
-
-    After the last ``####`` when present (GSM8K's answer marker), else anywhere."""
-    if not isinstance(text, str):
-        return None
-    text = text[-_MAX_CHARS:]
-    marker = text.rfind("####")
-    region = text[marker + 4 :] if marker >= 0 else text
-    found = _NUMBER.findall(region)
-    if not found:
-        return None
-    raw = found[0] if marker >= 0 else found[-1]
-    raw = raw.replace(",", "").replace("$", "").replace(" ", "").replace("−", "-").lstrip("+")
-    if "." in raw:
-        raw = raw.rstrip("0").rstrip(".")
-    if raw in ("-0", ""):
-        raw = "0"
-    return raw
+def final_number(text: str) -> str | None:
+    """The normalised final number of ``text`` (the chat package's GSM8K reading, shared
+    with ``fineweb-kit eval gsm8k``), looking at its last ``_MAX_CHARS`` characters."""
+    return extract_final_number(text[-_MAX_CHARS:]) if isinstance(text, str) else None
 
 
 def _to_float(s: str | None) -> float | None:
@@ -77,15 +62,15 @@ def _safe(fn: Checker) -> Checker:
 def gsm8k(completion: str, answer: str) -> float:
     """1.0 when the completion's final number equals the answer's final number (exactly,
     after normalising separators and signs), else 0.0."""
-    got, want = extract_final_number(completion), extract_final_number(answer)
+    got, want = final_number(completion), final_number(answer)
     return 1.0 if got is not None and got == want else 0.0
 
 
 @_safe
 def numeric(completion: str, answer: str) -> float:
     """1.0 when the completion's final number is within 1e-6 (relative) of the answer's."""
-    got = _to_float(extract_final_number(completion))
-    want = _to_float(extract_final_number(answer))
+    got = _to_float(final_number(completion))
+    want = _to_float(final_number(answer))
     if got is None or want is None:
         return 0.0
     return 1.0 if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9) else 0.0

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fineweb_kit.exceptions import ConfigError
-from fineweb_kit.rl.checkers import CHECKERS, extract_final_number, get_checker
+from fineweb_kit.rl.checkers import CHECKERS, final_number, get_checker
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def load_gsm8k(path: str | Path, limit: int | None = None) -> list[Task]:
             answer = rec.get("answer", "")
             if "####" not in answer:
                 raise ConfigError(f"{path}:{no}: answer has no '#### N' final line")
-            final = extract_final_number(answer)
+            final = final_number(answer)
             if final is None:
                 raise ConfigError(f"{path}:{no}: no number after '####'")
             tasks.append(Task(rec["question"], final, "gsm8k"))

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fineweb_kit.rl import checkers
-from fineweb_kit.rl.checkers import extract_final_number
+from fineweb_kit.rl.checkers import final_number
 from fineweb_kit.rl.tasks import arithmetic_tasks, load_gsm8k, load_task_file
 
 
@@ -23,7 +23,7 @@ def test_gsm8k_final_number_separators_and_signs():
     assert checkers.gsm8k("#### 12 (I checked 13)", "12") == 1.0  # the marker wins
     assert checkers.gsm8k("$18.00 in all", "18") == 1.0
     assert checkers.gsm8k("no number here", "4") == 0.0
-    assert extract_final_number("1,2") == "2"  # not a thousands group
+    assert final_number("1,2") == "2"  # not a thousands group
 
 
 def test_gsm8k_real_answers_score_themselves(shared_data):
