@@ -7,7 +7,8 @@ named) and add their own:
 - ``init``: a checkpoint (run folder or ``step-*`` folder) to start from, e.g. an SFT run;
   without it a fresh model of shape ``model`` is built (tests, toy runs);
 - ``tokenizer``: a fineweb-kit tokenizer file or ``bytes`` (byte-level ids); the chat special
-  tokens are appended when missing;
+  tokens are appended when missing. Left out with an ``init`` run, that run's tokenizer is
+  used and checked against the checkpoint's fingerprint (``fineweb_kit.chat.load``);
 - ``data``: where preference pairs (rm, dpo) or tasks (rl) come from;
 - ``rm`` / ``dpo`` / ``rl``: the method's own knobs (documented on each dataclass).
 """
@@ -110,7 +111,8 @@ class RLOptions:
 class PostTrainConfig:
     kind: Literal["rm", "dpo", "rl"] = "rm"
     out_dir: str = "runs/post"
-    tokenizer: str = "bytes"
+    # None: the ``init`` run's own tokenizer (an SFT run records it), else ``bytes``.
+    tokenizer: str | None = None
     init: str | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

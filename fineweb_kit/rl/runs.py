@@ -42,7 +42,18 @@ class PostTrainer:
         self.device = resolve_device(cfg)  # type: ignore[arg-type]
         if self.device.type == "cpu" and cfg.train.cpu_threads > 0:
             torch.set_num_threads(cfg.train.cpu_threads)
-        self.tokenizer = chat_tokenizer(cfg.tokenizer)
+        self._init_model: GPT | None = None
+        if cfg.init and cfg.tokenizer is None:
+            # an SFT run: its own chat tokenizer, fingerprint-checked against the checkpoint
+            from fineweb_kit.chat.load import load_chat_model
+
+            self._init_model, template = load_chat_model(cfg.init, device=str(self.device))
+            self.tokenizer = template.tokenizer
+            state = checkpoint.load(checkpoint.latest(cfg.init))  # type: ignore[arg-type]
+            self.tokenizer_spec = str(state["tokenizer"])
+        else:
+            self.tokenizer_spec = cfg.tokenizer or "bytes"
+            self.tokenizer = chat_tokenizer(self.tokenizer_spec)
         torch.manual_seed(cfg.train.seed)
         self.step = 0
         self.stop_reason = ""
@@ -51,7 +62,8 @@ class PostTrainer:
         """The policy/backbone: the ``init`` checkpoint or a fresh ``model``-shaped GPT."""
         c = self.cfg
         if c.init:
-            model = load_gpt(c.init, self.device)
+            model = self._init_model or load_gpt(c.init, self.device)
+            model.train()
             if model.cfg.vocab_size < self.tokenizer.n_vocab:
                 raise ConfigError(
                     f"{c.source}: init: checkpoint {c.init} has {model.cfg.vocab_size} ids but "
@@ -97,7 +109,7 @@ class PostTrainer:
             "step": self.step,
             "model_config": dataclasses.asdict(self.cfg.model),
             "kind": self.cfg.kind,
-            "tokenizer": self.cfg.tokenizer,
+            "tokenizer": self.tokenizer_spec,
             "rng": torch.get_rng_state(),
             **self.extra_state(),
         }

@@ -58,6 +58,7 @@ def rl_config(out, init, steps, **rl) -> dict:
         "kind": "rl",
         "out_dir": str(out),
         "init": str(init),
+        "tokenizer": "bytes",  # the fixture run records no tokenizer file
         "tasks": ARITH,
         "optim": {"lr": 5e-4, "warmup_steps": 1, "decay": "none", "weight_decay": 0.0},
         "rl": {

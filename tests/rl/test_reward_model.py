@@ -66,6 +66,22 @@ def test_planted_preferences_are_learned_perfectly_and_the_model_scores_after_lo
     assert good > bad
     a, b = scorer.score_texts(["seed river :)", "seed river :("])
     assert a > b
+    # the same model as a pipeline step: conversations and plain documents
+    from fineweb_kit.document import Document
+    from fineweb_kit.steps.base import TaskContext
+    from fineweb_kit.steps.classifiers.reward_scorer import RewardModelScorer
+
+    step = RewardModelScorer(str(tmp_path / "run"), key="rm")
+    step.setup(TaskContext("s", output_root=tmp_path))
+    conv = [*prompt, {"role": "assistant", "content": "lamp door wind :)"}]
+    docs = [
+        Document("x", "1", metadata={"messages": conv}),
+        Document("seed river :)", "2"),
+        Document("seed river :(", "3"),
+    ]
+    step.process_batch(docs, TaskContext("s", output_root=tmp_path))
+    assert docs[0].metadata["rm"] == pytest.approx(good, abs=1e-5)
+    assert docs[1].metadata["rm"] == pytest.approx(a, abs=1e-5) > docs[2].metadata["rm"]
 
 
 @pytest.mark.slow

@@ -62,6 +62,7 @@ def test_reward_hacking_is_exposed_and_stopped_by_the_kl_budget(tmp_path, tiny_s
             "kind": "rl",
             "out_dir": str(tmp_path / "rlhf"),
             "init": str(tiny_sft),
+            "tokenizer": "bytes",
             "tasks": ARITH,
             "optim": {"lr": 5e-4, "warmup_steps": 1, "decay": "none", "weight_decay": 0.0},
             "rl": {
