@@ -21,7 +21,7 @@ def test_worked_configs_parse(name):
 def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match=r"rl.group_sise: unknown key \(did you mean"):
         parse_post_config({"kind": "rl", "tasks": {}, "rl": {"group_sise": 4}}, "x.yaml")
-    with pytest.raises(ConfigError, match="pairs.train"):
+    with pytest.raises(ConfigError, match=r"pairs\.train"):
         parse_post_config({"kind": "rm"}, "x.yaml")
     with pytest.raises(ConfigError, match="token_count reward needs text"):
         parse_post_config(
