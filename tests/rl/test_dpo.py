@@ -48,6 +48,10 @@ def test_dpo_learns_planted_preferences(tmp_path):
     first, last = rows[0], rows[-1]
     assert first["initial"] and abs(first["val_margin"]) < 1e-4  # policy == reference
     ref_acc = last["val_reference_preference_accuracy"]
+    print(
+        f"DPO held-out: margin {last['val_margin']:.3f}, preference accuracy "
+        f"{last['val_preference_accuracy']:.3f} vs reference {ref_acc:.3f}"
+    )
     assert last["val_margin"] > 0.3
     assert last["val_reward_accuracy"] == 1.0
     assert last["val_preference_accuracy"] == 1.0 > ref_acc + 0.2
