@@ -25,11 +25,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fineweb_kit.chat.template import ChatTemplate
-from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.rl.config import PostTrainConfig
 from fineweb_kit.rl.logprobs import pad_right
-from fineweb_kit.rl.preferences import RenderedPair, load_pairs, render_pairs, split_pairs
+from fineweb_kit.rl.preferences import RenderedPair, prepare_pairs
 from fineweb_kit.rl.runs import PostTrainer
 from fineweb_kit.train.logprobs import sequence_logprobs
 
@@ -95,18 +93,12 @@ class DPOTrainer(PostTrainer):
         super().__init__(cfg, stop_after)
         assert cfg.pairs is not None
         p = cfg.pairs
-        pairs, self.skipped = load_pairs(p.train, p.limit)
-        if p.val:
-            train, val = pairs, load_pairs(p.val, p.limit)[0]
-        else:
-            train, val = split_pairs(pairs, p.val_fraction, cfg.train.seed)
-        if not train:
-            raise ConfigError(f"{cfg.source}: pairs.train: no usable pairs in {p.train}")
         cfg.model.max_seq_len = max(cfg.model.max_seq_len, p.max_len)
-        template = ChatTemplate(self.tokenizer)
-        self.train_pairs = render_pairs(template, train, p.max_len)
-        self.val_pairs = render_pairs(template, val, p.max_len)
         self.policy = self.base_model()
+        max_len = min(p.max_len, self.policy.cfg.max_seq_len)  # an init model may be shorter
+        self.train_pairs, self.val_pairs, self.skipped = prepare_pairs(
+            p, self.tokenizer, cfg.train.seed, max_len, cfg.source
+        )
         self.make_optimizer(self.policy)
         self.ref = self._reference_logps()
         self.resume()

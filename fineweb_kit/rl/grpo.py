@@ -135,6 +135,8 @@ class GRPOTrainer(PostTrainer):
             raise ConfigError(f"{cfg.source}: tasks: no training tasks")
         self.template = ChatTemplate(self.tokenizer)
         self.policy = self.base_model()
+        self.train_tasks = self._fitting(self.train_tasks, "training")
+        self.val_tasks = self._fitting(self.val_tasks, "held-out")
         r = cfg.rl
         self.reference: nn.Module | None = None
         if r.beta > 0 or r.kl_budget is not None:
@@ -147,6 +149,21 @@ class GRPOTrainer(PostTrainer):
 
     def trained(self) -> nn.Module:
         return self.policy
+
+    def _fitting(self, tasks: list[Task], what: str) -> list[Task]:
+        """Tasks whose prompt leaves room for at least 16 new tokens in the context."""
+        room = self.policy.cfg.max_seq_len - 16
+        lengths = [len(p) for p in self._prompts(tasks)]
+        kept = [t for t, n in zip(tasks, lengths, strict=True) if n <= room]
+        if len(kept) < len(tasks):
+            print(
+                f"{len(tasks) - len(kept)} of {len(tasks)} {what} tasks skipped: prompt longer "
+                f"than max_seq_len {self.policy.cfg.max_seq_len} - 16 tokens",
+                flush=True,
+            )
+        if what == "training" and not kept:
+            raise ConfigError(f"{self.cfg.source}: no training task fits the model's context")
+        return kept
 
     # ------------------------------------------------------------------ sampling
     def _prompts(self, tasks: list[Task]) -> list[list[int]]:

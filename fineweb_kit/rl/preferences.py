@@ -107,3 +107,19 @@ def render_pairs(
     for i in range(len(pairs)):
         out.append(RenderedPair(c_ids[i], r_ids[i], c_mask[i], r_mask[i]))
     return out
+
+
+def prepare_pairs(
+    data: Any, tokenizer: Any, seed: int, max_len: int, source: str
+) -> tuple[list[RenderedPair], list[RenderedPair], Counter]:
+    """The rendered (train, held-out) pairs of a config's ``pairs`` section and the skipped
+    counts; sequences keep their last ``max_len`` tokens."""
+    pairs, skipped = load_pairs(data.train, data.limit)
+    if data.val:
+        train, val = pairs, load_pairs(data.val, data.limit)[0]
+    else:
+        train, val = split_pairs(pairs, data.val_fraction, seed)
+    if not train:
+        raise ConfigError(f"{source}: pairs.train: no usable pairs in {data.train}")
+    template = ChatTemplate(tokenizer)
+    return render_pairs(template, train, max_len), render_pairs(template, val, max_len), skipped

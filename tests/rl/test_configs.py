@@ -6,7 +6,9 @@ import pytest
 
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.rl.config import load_post_config, parse_post_config
-from tests.conftest import REPO
+from tests.conftest import REPO, SHARED_DATA
+
+SHARED = SHARED_DATA / "posttrain"
 
 
 @pytest.mark.parametrize("name", ["rl-gsm8k", "rm-hh", "dpo-hh"])
@@ -27,3 +29,32 @@ def test_config_errors_name_the_key():
         parse_post_config(
             {"kind": "rl", "tasks": {}, "rl": {"rewards": [{"kind": "token_count"}]}}, "x.yaml"
         )
+
+
+def test_gsm8k_rl_config_runs_a_step_on_a_tiny_model(tmp_path):
+    """The worked GSM8K config, shrunk: a fresh byte-level model instead of the SFT run."""
+    from fineweb_kit.rl.grpo import GRPOTrainer
+
+    cfg = load_post_config(
+        REPO / "pipelines" / "rl-gsm8k.yaml",
+        [
+            "init=null",
+            "tokenizer=bytes",
+            f"out_dir={tmp_path}",
+            "model={n_layer: 1, n_head: 2, n_embd: 32, max_seq_len: 400}",
+            "tasks.path=" + str(SHARED / "gsm8k-train.jsonl.gz"),
+            "tasks.val_path=" + str(SHARED / "gsm8k-test.jsonl.gz"),
+            "tasks.n_train=8",
+            "tasks.n_val=4",
+            "rl.group_size=2",
+            "rl.prompts_per_step=2",
+            "rl.max_new_tokens=4",
+            "train.max_steps=1",
+            "train.device=cpu",
+        ],
+    )
+    trainer = GRPOTrainer(cfg)
+    assert 0 < len(trainer.train_tasks) <= 8 and trainer.train_tasks[0].checker == "gsm8k"
+    rows = trainer.run()
+    assert rows[0]["initial"] and "val_pass1" in rows[-1] and rows[-1]["step"] == 0
+    assert (tmp_path / "checkpoints" / "LATEST").is_file()
