@@ -58,3 +58,46 @@ def test_gsm8k_rl_config_runs_a_step_on_a_tiny_model(tmp_path):
     rows = trainer.run()
     assert rows[0]["initial"] and "val_pass1" in rows[-1] and rows[-1]["step"] == 0
     assert (tmp_path / "checkpoints" / "LATEST").is_file()
+
+
+def test_an_init_run_brings_its_own_chat_tokenizer(tmp_path):
+    """``init`` without ``tokenizer``: the run's recorded tokenizer file is loaded and checked
+    against the checkpoint's fingerprint (as an SFT run records them); the RM saved from it
+    names that tokenizer, so ``RewardScorer.load`` finds it again."""
+    import dataclasses
+
+    from fineweb_kit.rl.reward_model import RewardScorer, RMTrainer
+    from fineweb_kit.rl.tokens import byte_chat_tokenizer
+    from fineweb_kit.shards.tokenizer import from_fineweb_kit
+    from fineweb_kit.train import checkpoint
+    from fineweb_kit.train.config import ModelConfig
+    from fineweb_kit.train.model import GPT
+    from tests.rl.planted import planted_pairs
+
+    tok = byte_chat_tokenizer()
+    tok_path = tmp_path / "chat-bytes.json"
+    tok.save(tok_path)
+    cfg = ModelConfig(n_layer=1, n_head=2, n_embd=32, vocab_size=tok.n_vocab, max_seq_len=96)
+    state = {
+        "model": GPT(cfg).state_dict(),
+        "model_config": dataclasses.asdict(cfg),
+        "tokenizer": str(tok_path),
+        "fingerprint": from_fineweb_kit(tok, tok.name).fingerprint_hex,
+        "step": 1,
+    }
+    checkpoint.save(tmp_path / "sft", 1, state, {})
+    raw = {
+        "kind": "rm",
+        "out_dir": str(tmp_path / "rm"),
+        "init": str(tmp_path / "sft"),
+        "pairs": {"train": str(planted_pairs(tmp_path / "p.jsonl", 20)), "max_len": 512},
+        "train": {"max_steps": 1, "batch_size": 4, "cpu_threads": 1},
+    }
+    trainer = RMTrainer(parse_post_config(raw, "init-test"))
+    assert trainer.tokenizer_spec == str(tok_path)
+    trainer.run()
+    assert RewardScorer.load(tmp_path / "rm").score_texts(["hello"])
+    state["fingerprint"] = "0" * 16
+    checkpoint.save(tmp_path / "sft", 2, state, {})
+    with pytest.raises(ConfigError, match="not the one the model was trained with"):
+        RMTrainer(parse_post_config({**raw, "out_dir": str(tmp_path / "rm2")}, "x"))
