@@ -60,10 +60,15 @@ def load_tasks(t: TaskData, seed: int) -> tuple[list[Task], list[Task]]:
         held = {x.prompt for x in val}
         pool = arithmetic_tasks(t.n_train + 4 * t.n_val, t.difficulty, seed)
         return [x for x in pool if x.prompt not in held][: t.n_train], val
-    load = load_gsm8k if t.kind == "gsm8k" else load_task_file
-    train = load(t.path)  # type: ignore[operator]
-    if t.val_path:
-        return train[: t.n_train], load(t.val_path)[: t.n_val]  # type: ignore[operator]
+    assert t.path is not None
+    if t.kind == "gsm8k":
+        train = load_gsm8k(t.path, t.n_train + (0 if t.val_path else t.n_val))
+        val = load_gsm8k(t.val_path, t.n_val) if t.val_path else None
+    else:
+        train = load_task_file(t.path)
+        val = load_task_file(t.val_path)[: t.n_val] if t.val_path else None
+    if val is not None:
+        return train[: t.n_train], val
     return train[: t.n_train], train[t.n_train : t.n_train + t.n_val]
 
 
