@@ -213,13 +213,13 @@ class Engine:
         start = torch.tensor(pad, dtype=torch.long, device=dev)
         if use_cache:
             cache = KVCache(self.model, len(prompts), width + budget, start)
-            logits, _ = self.model(grid, cache=cache)
+            logits, _ = self.model(grid, cache=cache, last_only=True)
             cache.reorder(repeat)
             last = logits[repeat, -1]
         else:
             seqs = grid[repeat]
             doc = (torch.arange(width, device=dev)[None] >= start[repeat, None]).long()
-            last = self.model(seqs, doc_ids=doc)[0][:, -1]
+            last = self.model(seqs, doc_ids=doc, last_only=True)[0][:, -1]
         for step in range(budget):
             sampled = sample_next(last, temperature, top_k, top_p, gen)
             nxt = []
@@ -235,11 +235,11 @@ class Engine:
                 break
             x = torch.tensor(nxt, dtype=torch.long, device=dev)[:, None]
             if use_cache:
-                last = self.model(x, cache=cache)[0][:, -1]
+                last = self.model(x, cache=cache, last_only=True)[0][:, -1]
             else:
                 seqs = torch.cat((seqs, x), dim=1)
                 doc = torch.cat((doc, torch.ones_like(x)), dim=1)
-                last = self.model(seqs, doc_ids=doc)[0][:, -1]
+                last = self.model(seqs, doc_ids=doc, last_only=True)[0][:, -1]
         out: list[list[Completion]] = []
         for i in range(len(prompts)):
             group = []

@@ -267,9 +267,11 @@ class GPT(nn.Module):
         targets: torch.Tensor | None = None,
         doc_ids: torch.Tensor | None = None,
         cache: KVCache | None = None,
+        last_only: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``doc_ids`` (B, T): document-aware attention and positions (see the module doc);
-        ``cache``: append ``idx`` to a :class:`KVCache` and attend over it."""
+        ``cache``: append ``idx`` to a :class:`KVCache` and attend over it; ``last_only``:
+        logits of the last position only, (B, 1, V) (generation; nanoGPT does the same)."""
         t = idx.shape[1]
         end = t + (cache.pos if cache is not None else 0)
         if end > self.cfg.max_seq_len:
@@ -293,6 +295,8 @@ class GPT(nn.Module):
             x = block(x, rope, mask, cache)
         if cache is not None:
             cache.pos += t
+        if last_only:
+            x = x[:, -1:]
         logits = self.head(self.norm(x))[..., : self.cfg.vocab_size]
         if targets is None:
             return logits, None

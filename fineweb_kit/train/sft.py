@@ -150,6 +150,8 @@ def base_fingerprint(tok: Tokenizer) -> str | None:
     from fineweb_kit.shards.tokenizer import canonical_fingerprint
 
     specials = tok.special_tokens
+    if any(s not in specials for s in CHAT_SPECIALS):
+        return None
     chat_ids = sorted(specials[s] for s in CHAT_SPECIALS)
     first = chat_ids[0]
     if chat_ids != list(range(first, tok.n_vocab)):

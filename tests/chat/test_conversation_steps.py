@@ -260,3 +260,57 @@ def test_chat_render_cli_shows_the_masked_tokens(capsys):
     out = capsys.readouterr().out
     assert rc == 0 and "in the loss" in out and "<|tool_call_start|>" in out
     assert records("gsm8k-test.jsonl.gz")[1]["question"].split()[0] in out
+
+
+def test_openai_tool_calls_sharegpt_function_calls_and_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from fineweb_kit.chat import from_openai, from_sharegpt
+
+    conv = from_openai(
+        {
+            "messages": [
+                {"role": "system", "content": [{"type": "text", "text": "Be exact."}]},
+                {"role": "user", "content": "12*7?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"function": {"name": "calc", "arguments": '{"expr": "12*7"}'}}],
+                },
+                {"role": "tool", "content": "84"},
+                {"role": "assistant", "content": "84"},
+            ]
+        }
+    )
+    assert conv[2]["content"] == [{"type": "tool_call", "text": 'calc({"expr": "12*7"})'}]
+    assert conv[0]["content"] == "Be exact." and conv[3]["role"] == "tool"
+    share = from_sharegpt(
+        {
+            "conversations": [
+                {"from": "human", "value": "12*7?"},
+                {"from": "gpt", "value": "Let me compute."},
+                {"from": "function_call", "value": "12*7"},
+                {"from": "observation", "value": "84"},
+                {"from": "gpt", "value": "84"},
+            ]
+        }
+    )
+    assert share[1]["content"][1] == {"type": "tool_call", "text": "12*7"}
+    assert [m["role"] for m in share] == ["user", "assistant", "tool", "assistant"]
+    path = tmp_path / "chats.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["a", "b"],
+                "conversations": [
+                    [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}],
+                    [{"from": "robot", "value": "?"}],
+                ],
+            }
+        ),
+        path,
+    )
+    reader = ConversationReader(str(path), format="sharegpt")
+    docs = _read(reader, path, tmp_path)
+    assert [d.id for d in docs] == ["a"] and _stat(reader, "dropped_unknown_role") == 1

@@ -75,8 +75,8 @@ class ScriptedModel(torch.nn.Module):
         self.cfg = self.gpt.cfg
         self.script, self.prompt_len = script, prompt_len
 
-    def forward(self, idx, targets=None, doc_ids=None, cache=None):
-        logits, _ = self.gpt(idx, doc_ids=doc_ids, cache=cache)
+    def forward(self, idx, targets=None, doc_ids=None, cache=None, last_only=False):
+        logits, _ = self.gpt(idx, doc_ids=doc_ids, cache=cache, last_only=last_only)
         total = cache.pos if cache is not None else idx.shape[1]
         k = min(total - self.prompt_len, len(self.script) - 1)
         out = torch.full_like(logits, -1e9)

@@ -95,3 +95,49 @@ def test_refusals(sft_setup, tmp_path):
     cfg["init_from"] = str(tmp_path / "nothing")
     with pytest.raises(ConfigError, match="init_from: no checkpoint"):
         train(parse_config(cfg, "sft.yaml"))
+
+
+def test_a_gpt2_base_model_accepts_r50k_plus_chat_specials():
+    """The documented path: a base model pre-trained on r50k shards is fine-tuned on shards of
+    r50k + the chat specials (its fingerprint without them is the base's)."""
+    from fineweb_kit.chat import with_chat_specials
+    from fineweb_kit.shards.tokenizer import load_tokenizer
+    from fineweb_kit.train.config import load_config
+    from fineweb_kit.train.sft import base_fingerprint
+    from tests.conftest import REPO, SHARED_DATA
+
+    r50k = SHARED_DATA / "tokenizer-ref" / "r50k_base.tiktoken"
+    chat = with_chat_specials(Tokenizer.from_tiktoken(r50k, "r50k_base"))
+    assert base_fingerprint(chat) == load_tokenizer(str(r50k)).fingerprint_hex
+    assert base_fingerprint(Tokenizer.from_tiktoken(r50k, "r50k_base")) is None  # no specials
+    cfg = load_config(REPO / "pipelines" / "sft-gsm8k-train.yaml")
+    assert cfg.kind == "sft" and cfg.init_from == "runs/gpt2-124m"
+
+
+@pytest.mark.slow
+def test_sft_ddp_two_processes_equal_one_with_accumulation(sft_setup, tmp_path):
+    import math
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import REPO
+
+    root = sft_setup
+    one = sft_config(root, tmp_path / "one", max_steps=3, grad_accum=2)
+    train(parse_config(one, "sft"))
+    two = sft_config(root, tmp_path / "two", max_steps=3, grad_accum=1)
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(two))
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         "-m", "fineweb_kit", "train", str(tmp_path / "two.yaml")],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "world 2" in proc.stdout
+    l1, l2 = losses(tmp_path / "one"), losses(tmp_path / "two")
+    assert len(l1) == len(l2) == 3
+    assert all(math.isclose(a, b, rel_tol=1e-5) for a, b in zip(l1, l2, strict=True)), (l1, l2)
