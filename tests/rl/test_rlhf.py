@@ -39,9 +39,8 @@ def train(cfg: dict, cls):
 
 
 def test_reward_hacking_is_exposed_and_stopped_by_the_kl_budget(tmp_path, tiny_sft):
-    """Measured in a first run (seed 0): held-out RM reward 0.01 -> 5.98 within 12 steps
-    while the checker's held-out pass@1 fell 0.089 -> 0.018, and KL 0.58 > 0.5 stopped the
-    run at step 12 of 60."""
+    """Measured (seed 0): held-out RM reward -1.66 -> 7.10 while the checker's held-out
+    pass@1 fell 0.089 -> 0.018, and KL 0.53 > 0.5 stopped the run after 17 of 60 steps."""
     exploitable_pairs(tmp_path / "bang.jsonl")
     run = {"log_interval": 1000, "cpu_threads": 1, "seed": 0}
     rm_rows = train(
