@@ -1,4 +1,5 @@
-"""``fineweb-kit train CONFIG.yaml``: train (or resume) a GPT on token shards.
+"""``fineweb-kit train CONFIG.yaml``: train (or resume) a GPT on token shards; with
+``kind: rm | dpo | rl`` a reward model, DPO or GRPO/RLHF run (``fineweb_kit.rl``).
 
 Needs PyTorch (``pip install fineweb-kit[train]``). Multi-process: ``torchrun
 --nproc_per_node N -m fineweb_kit train CONFIG.yaml``.
@@ -32,8 +33,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fineweb_kit.config import load_yaml
     from fineweb_kit.train.config import load_config
 
+    kind = (load_yaml(args.config) or {}).get("kind")
+    if kind in ("rm", "dpo", "rl"):
+        from fineweb_kit.rl.run import train_post
+
+        train_post(args.config, args.set, args.stop_after)
+        return 0
     cfg = load_config(args.config, args.set)
     try:
         from fineweb_kit.train.train import train

@@ -102,6 +102,8 @@ class TrainConfig:
 
 
 def _check_type(value: Any, hint: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin is Literal:
@@ -109,6 +111,9 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected one of {list(args)}, got {value!r}")
         return value
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        nested = [a for a in args if dataclasses.is_dataclass(a)]
+        if nested and isinstance(value, dict):  # an optional section: its own precise errors
+            return _build(nested[0], value, where)
         for arg in args:
             try:
                 return _check_type(value, arg, where)
@@ -210,9 +215,13 @@ def parse_config(data: Any, source: str) -> TrainConfig:
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
     """Loads a training YAML, applying ``section.key=value`` overrides (values parsed as YAML)."""
+    return parse_config(apply_overrides(load_yaml(path) or {}, overrides), str(path))
+
+
+def apply_overrides(data: dict, overrides: list[str] | None) -> dict:
+    """Sets ``section.key=value`` items (values parsed as YAML) in a loaded config mapping."""
     import yaml
 
-    data = load_yaml(path) or {}
     for item in overrides or []:
         key, sep, raw = item.partition("=")
         if not sep:
@@ -222,4 +231,4 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
         for p in parents:
             node = node.setdefault(p, {})
         node[last] = yaml.safe_load(raw)
-    return parse_config(data, str(path))
+    return data
