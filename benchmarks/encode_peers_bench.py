@@ -222,23 +222,23 @@ def worker(name: str, vocab: str, corpus_file: str, call: str) -> None:
         if flat is None:
             print("null")
             return
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         flat(docs)
-        print(mb / (time.perf_counter() - t0))
+        print(mb / (time.process_time() - t0))
         return
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for d in docs:
         per_doc(d)
-    first = time.perf_counter() - t0
+    first = time.process_time() - t0
     if call.endswith("first sight"):
         print(mb / first)
         return
     times = []
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for d in docs:
             per_doc(d)
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     print(mb / statistics.median(times))
 
 
@@ -252,7 +252,9 @@ def exactness(names: list[str], cdocs: dict[str, list[str]]) -> dict[str, list[s
             for n in names:
                 per_doc, flat = load(n, vocab)
                 for call, got in _as_lists(n, per_doc, flat, docs):
-                    diff = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), None)
+                    diff = next(
+                        (i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), None
+                    )
                     if diff is not None or len(got) != len(want):
                         bad[n].append(f"{vocab} {cname} {call}: doc {diff}")
     return bad
@@ -268,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vocabs", nargs="*", default=list(VOCABS))
     ap.add_argument("--skip-exactness", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument(
+        "--scaling",
+        action="store_true",
+        help="instead: fineweb-kit's encode_flat / encode_batch, 2 threads vs 1 (wall time)",
+    )
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
@@ -275,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     names = [n for n, pkg in ENCODERS.items() if _version(pkg) and (not a.only or n in a.only)]
     cdocs = corpora(a.cache, a.mb)
+    if a.scaling:
+        print(scaling(a, cdocs))
+        return 0
     files = {}
     for cname, docs in cdocs.items():
         f = a.cache / f"{cname.split(',')[0].replace(' ', '-')}-{a.mb:g}MB.json"
@@ -305,6 +315,40 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def scaling(a, cdocs: dict[str, list[str]]) -> str:
+    """Two threads / one thread for our batch calls, wall time, median of ``a.runs`` (the
+    corpus repeated 4 times so each call runs long enough to split)."""
+    from fineweb_kit.tokenizer import Tokenizer
+
+    lines = [
+        f"two threads / one thread (wall time, median of {a.runs}, corpus x4, load "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+        "",
+        "| vocab | corpus | call | 1 thread MB/s | 2 threads MB/s | speed-up |",
+        "|---|---|---|---|---|---|",
+    ]
+    for v in a.vocabs:
+        tok = Tokenizer.from_tiktoken(REF / f"{v}.tiktoken", v)
+        for c, docs in cdocs.items():
+            docs = docs * 4
+            mb = sum(len(d.encode()) for d in docs) / 1e6
+            calls = {
+                "encode_flat": lambda n, d=docs, t=tok: t.encode_flat(d, num_threads=n),
+                "encode_batch": lambda n, d=docs, t=tok: t.encode_batch(d, num_threads=n),
+            }
+            for call, f in calls.items():
+                f(1), f(2)
+                t = {1: [], 2: []}
+                for _ in range(a.runs):
+                    for n in (1, 2):
+                        t0 = time.perf_counter()
+                        f(n)
+                        t[n].append(time.perf_counter() - t0)
+                one, two = (mb / statistics.median(t[n]) for n in (1, 2))
+                lines.append(f"| {v} | {c} | {call} | {one:.1f} | {two:.1f} | {two / one:.2f}x |")
+    return "\n".join(lines)
+
+
 def report(a, names, cdocs, cells, res, bad) -> str:
     vers = ", ".join(f"{n} {_version(ENCODERS[n])}" for n in names)
     cpu = "unknown"
@@ -319,13 +363,16 @@ def report(a, names, cdocs, cells, res, bad) -> str:
         f"machine: {cpu}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
         f"Python {platform.python_version()}; one thread, pinned to CPU {a.cpu}",
         f"versions: {vers}",
-        "corpora: " + "; ".join(f"{c}: {len(d)} docs, {sum(map(len, d)) / 1e6:.1f} M chars"
-                                for c, d in cdocs.items()),
+        "corpora: "
+        + "; ".join(
+            f"{c}: {len(d)} docs, {sum(map(len, d)) / 1e6:.1f} M chars" for c, d in cdocs.items()
+        ),
         f"median MB/s of {a.runs} runs (fresh process per encoder and cell, interleaved); "
         "ratio = fineweb-kit / fastest exact peer",
         "exactness vs tiktoken: "
-        + "; ".join(f"{n}: {'exact' if not bad[n] else 'NOT EXACT (' + bad[n][0] + ')'}"
-                    for n in names),
+        + "; ".join(
+            f"{n}: {'exact' if not bad[n] else 'NOT EXACT (' + bad[n][0] + ')'}" for n in names
+        ),
         "",
     ]
     for v in a.vocabs:
@@ -334,11 +381,13 @@ def report(a, names, cdocs, cells, res, bad) -> str:
         lines.append("| " + " | ".join(hdr) + " | ours / best exact peer |")
         lines.append("|" + "---|" * (len(hdr) + 1))
         for _, c, call in [x for x in cells if x[0] == v]:
-            med = {n: statistics.median(res[(v, c, call, n)])
-                   for n in names if (v, c, call, n) in res}
+            med = {
+                n: statistics.median(res[(v, c, call, n)]) for n in names if (v, c, call, n) in res
+            }
             peers = [m for n, m in med.items() if n != "fineweb-kit" and not bad[n]]
-            ratio = (f"{med['fineweb-kit'] / max(peers):.2f}x"
-                     if "fineweb-kit" in med and peers else "-")
+            ratio = (
+                f"{med['fineweb-kit'] / max(peers):.2f}x" if "fineweb-kit" in med and peers else "-"
+            )
             row = [c, call, *(f"{med[n]:.1f}" if n in med else "-" for n in names), ratio]
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")

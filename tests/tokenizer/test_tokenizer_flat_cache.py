@@ -87,7 +87,7 @@ def test_each_tokenizer_has_its_own_cache(ref, multi_docs):
 
 def test_shard_path_uses_flat_offsets(ours, multi_docs):
     tok = ours["cl100k_base"]
-    docs = multi_docs[:200] + ["has <|endoftext|> as plain text", ""]
+    docs = [*multi_docs[:200], "has <|endoftext|> as plain text", ""]
     flat, ends = from_fineweb_kit(tok, "cl100k").encode_batch(docs)
     # The former path: EOT appended after each text, then found and deleted again.
     old = tok.encode_to_numpy(docs, append_eot=True, disallowed_special=(), num_threads=1)

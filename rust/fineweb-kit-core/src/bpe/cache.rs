@@ -306,7 +306,11 @@ mod tests {
             assert!(c.memory() <= 4096, "{} > cap after {i}", c.memory());
             assert_eq!(c.get(key.as_bytes()), Some(&[i, i + 1][..]));
         }
-        assert!(c.len() > 10, "the cache keeps working after clears: {}", c.len());
+        assert!(
+            c.len() > 10,
+            "the cache keeps working after clears: {}",
+            c.len()
+        );
     }
 
     #[test]

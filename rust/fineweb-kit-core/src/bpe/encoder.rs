@@ -82,6 +82,9 @@ pub fn in_text(i: usize, e: CoreError) -> CoreError {
 pub struct Bpe {
     encoder: TokenTable,
     byte_rank: [Rank; 256],
+    /// Rank of every two-byte string (`Rank::MAX`: not a token), indexed by `b0 << 8 | b1`:
+    /// 256 kB, so the first round of pair lookups of every merge is one load.
+    pair_rank: Box<[Rank]>,
     decoder: Vec<Option<Box<[u8]>>>,
     specials: Vec<(String, Rank)>,
     special_ids: FxHashSet<Rank>,
@@ -168,6 +171,12 @@ impl Bpe {
                 ))
             })?;
         }
+        let mut pair_rank = vec![Rank::MAX; 1 << 16].into_boxed_slice();
+        for (k, slot) in pair_rank.iter_mut().enumerate() {
+            if let Some(r) = encoder.get(&[(k >> 8) as u8, k as u8]) {
+                *slot = r;
+            }
+        }
         let mut special_ids = FxHashSet::default();
         let mut seen = FxHashSet::default();
         for (s, id) in &specials {
@@ -202,6 +211,7 @@ impl Bpe {
         Ok(Self {
             encoder,
             byte_rank,
+            pair_rank,
             decoder,
             specials,
             special_ids,
@@ -418,15 +428,16 @@ impl Bpe {
             chunks.push((start, &texts[start..]));
         }
         // `first`: index in `texts` of the chunk's first text (errors name the text).
-        let encode_chunk = |first: usize, chunk: &[&str], out: &mut Vec<Rank>, ends: &mut Vec<i64>| {
-            for (k, t) in chunk.iter().enumerate() {
-                self.encode_into(t, allowed, disallowed, out)
-                    .map_err(|e| in_text(first + k, e))?;
-                out.extend(eot);
-                ends.push(out.len() as i64);
-            }
-            CoreResult::Ok(())
-        };
+        let encode_chunk =
+            |first: usize, chunk: &[&str], out: &mut Vec<Rank>, ends: &mut Vec<i64>| {
+                for (k, t) in chunk.iter().enumerate() {
+                    self.encode_into(t, allowed, disallowed, out)
+                        .map_err(|e| in_text(first + k, e))?;
+                    out.extend(eot);
+                    ends.push(out.len() as i64);
+                }
+                CoreResult::Ok(())
+            };
         let bytes: usize = texts.iter().map(|t| t.len()).sum();
         if threads == Some(1) || chunks.len() <= 1 {
             let mut out = Vec::with_capacity(bytes / 4 + texts.len() + 16);
@@ -477,8 +488,12 @@ impl Bpe {
     /// Appends the id of `piece` if it is one token; false if it is not.
     #[inline(always)]
     fn encode_token(&self, piece: &[u8], out: &mut Vec<Rank>) -> bool {
-        if piece.len() == 1 {
-            out.push(self.byte_rank[piece[0] as usize]);
+        if piece.len() <= 2 {
+            let r = self.rank(piece);
+            if r == Rank::MAX {
+                return false;
+            }
+            out.push(r);
             return true;
         }
         match self.encoder.get(piece) {
@@ -523,6 +538,9 @@ impl Bpe {
     fn rank(&self, bytes: &[u8]) -> Rank {
         if bytes.len() == 1 {
             return self.byte_rank[bytes[0] as usize];
+        }
+        if bytes.len() == 2 {
+            return self.pair_rank[(bytes[0] as usize) << 8 | bytes[1] as usize];
         }
         self.encoder.get(bytes).unwrap_or(Rank::MAX)
     }

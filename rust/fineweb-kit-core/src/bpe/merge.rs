@@ -28,8 +28,11 @@ pub fn merge_small(piece: &[u8], out: &mut Vec<Rank>, rank: &impl Fn(&[u8]) -> R
         let mut ids = [0 as Rank; STACK_PARTS];
         merge_in(piece, out, rank, &mut starts, &mut pair, &mut ids);
     } else {
-        let (mut starts, mut pair, mut ids) =
-            (vec![0u32; n + 1], vec![Rank::MAX; n + 1], vec![0 as Rank; n + 1]);
+        let (mut starts, mut pair, mut ids) = (
+            vec![0u32; n + 1],
+            vec![Rank::MAX; n + 1],
+            vec![0 as Rank; n + 1],
+        );
         merge_in(piece, out, rank, &mut starts, &mut pair, &mut ids);
     }
 }
