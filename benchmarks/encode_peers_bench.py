@@ -275,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="instead: fineweb-kit's encode_flat / encode_batch, 2 threads vs 1 (wall time)",
     )
+    ap.add_argument(
+        "--cache-cost",
+        action="store_true",
+        help="instead: fineweb-kit first-sight speed by piece-cache cap (0 = no cache)",
+    )
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
@@ -284,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     cdocs = corpora(a.cache, a.mb)
     if a.scaling:
         print(scaling(a, cdocs))
+        return 0
+    if a.cache_cost:
+        print(cache_cost(a, cdocs))
         return 0
     files = {}
     for cname, docs in cdocs.items():
@@ -346,6 +354,36 @@ def scaling(a, cdocs: dict[str, list[str]]) -> str:
                         t[n].append(time.perf_counter() - t0)
                 one, two = (mb / statistics.median(t[n]) for n in (1, 2))
                 lines.append(f"| {v} | {c} | {call} | {one:.1f} | {two:.1f} | {two / one:.2f}x |")
+    return "\n".join(lines)
+
+
+CACHE_CAPS = (0, 64 << 10, 1 << 20, 4 << 20, 16 << 20)
+
+
+def cache_cost(a, cdocs: dict[str, list[str]]) -> str:
+    """First-sight encode_flat (one thread, CPU time) of each corpus by cache cap: the cache
+    is emptied before every pass; caps interleaved, median of ``a.runs``."""
+    from fineweb_kit.tokenizer import Tokenizer
+
+    lines = [
+        f"first-sight MB/s by piece-cache cap per thread (CPU time, median of {a.runs})",
+        "",
+        "| vocab | corpus | " + " | ".join(f"{c >> 10} KiB" for c in CACHE_CAPS) + " |",
+        "|---|---|" + "---|" * len(CACHE_CAPS),
+    ]
+    for v in a.vocabs:
+        tok = Tokenizer.from_tiktoken(REF / f"{v}.tiktoken", v)
+        for c, docs in cdocs.items():
+            mb = sum(len(d.encode()) for d in docs) / 1e6
+            t: dict[int, list[float]] = {cap: [] for cap in CACHE_CAPS}
+            for _ in range(a.runs):
+                for cap in CACHE_CAPS:
+                    tok.cache_bytes = cap  # also empties the caches
+                    t0 = time.process_time()
+                    tok.encode_flat(docs, num_threads=1)
+                    t[cap].append(time.process_time() - t0)
+            row = " | ".join(f"{mb / statistics.median(t[cap]):.1f}" for cap in CACHE_CAPS)
+            lines.append(f"| {v} | {c} | {row} |")
     return "\n".join(lines)
 
 
