@@ -195,7 +195,9 @@ impl PieceCache {
 /// back, so there are never more caches than threads that encoded at the same time, and
 /// each is capped at `max_bytes`.
 pub struct CachePool {
-    free: Mutex<Vec<PieceCache>>,
+    /// Idle caches (least recently used first) with the thread that used each last: a thread
+    /// takes back its own cache when it can, so a cache stays near the core that filled it.
+    free: Mutex<Vec<(std::thread::ThreadId, PieceCache)>>,
     max_bytes: std::sync::atomic::AtomicUsize,
     /// Caches alive (free or taken), to report memory.
     created: std::sync::atomic::AtomicUsize,
@@ -237,8 +239,8 @@ impl CachePool {
         let free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         (
             free.len(),
-            free.iter().map(PieceCache::memory).sum(),
-            free.iter().map(PieceCache::len).sum(),
+            free.iter().map(|(_, c)| c.memory()).sum(),
+            free.iter().map(|(_, c)| c.len()).sum(),
         )
     }
 
@@ -249,7 +251,15 @@ impl CachePool {
         if max == 0 {
             return f(None);
         }
-        let taken = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let me = std::thread::current().id();
+        let taken = {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            match free.iter().rposition(|(t, _)| *t == me) {
+                Some(k) => Some(free.swap_remove(k).1),
+                // Else the least recently used one (likely not another thread's warm cache).
+                None => (!free.is_empty()).then(|| free.remove(0).1),
+            }
+        };
         let mut cache = match taken {
             Some(c) => c,
             None => {
@@ -263,7 +273,7 @@ impl CachePool {
             self.free
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(cache);
+                .push((me, cache));
         } else {
             self.created
                 .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
@@ -322,6 +332,12 @@ mod tests {
             pool.with(|b| assert_eq!(b.unwrap().get(b"xy"), None));
         });
         assert_eq!(pool.stats().0, 2);
+        // Each thread takes back the cache it filled.
+        pool.with(|a| a.unwrap().insert(b"zz", &[8]));
+        std::thread::scope(|s| {
+            s.spawn(|| pool.with(|c| c.unwrap().insert(b"other", &[9])));
+        });
+        pool.with(|a| assert_eq!(a.unwrap().get(b"zz"), Some(&[8][..])));
         pool.set_max_bytes(0);
         pool.with(|c| assert!(c.is_none()));
     }
