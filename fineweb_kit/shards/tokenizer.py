@@ -86,10 +86,9 @@ class ShardTokenizer:
 def from_fineweb_kit(tok: Any, name: str, num_threads: int | None = 1) -> ShardTokenizer:
     """Wraps a ``fineweb_kit.tokenizer.Tokenizer``.
 
-    Encoding goes through ``encode_to_numpy`` (one Rust call per batch, GIL released, flat
-    uint32 ids): the end-of-text id is appended after each text to find the document ends and
-    removed again (special-token strings in the text are encoded as plain text, so that id
-    occurs nowhere else); the shard writer then adds the boundary token where configured.
+    Encoding goes through ``encode_flat`` (one Rust call per batch, GIL released): uint32 ids
+    and the document ends straight from the encoder (special-token strings in the text are
+    encoded as plain text); the shard writer then adds the boundary token where configured.
     ``num_threads``: encoder threads per batch (``None``: all cores).
     """
     by_id = {r: b for b, r in tok.mergeable_ranks().items()}
@@ -97,14 +96,8 @@ def from_fineweb_kit(tok: Any, name: str, num_threads: int | None = 1) -> ShardT
     eot = tok.special_tokens.get("<|endoftext|>", min(tok.special_tokens.values(), default=None))
 
     def encode_flat(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        if eot is None:
-            return _flatten(tok.encode_batch(texts, disallowed_special=(), num_threads=num_threads))
-        flat = tok.encode_to_numpy(
-            texts, append_eot=True, disallowed_special=(), num_threads=num_threads
-        )
-        stops = np.flatnonzero(flat == eot)
-        ends = (stops - np.arange(len(stops))).astype(np.uint64)
-        return np.delete(flat, stops), ends
+        ids, offsets = tok.encode_flat(texts, disallowed_special=(), num_threads=num_threads)
+        return ids, offsets[1:].astype(np.uint64)
 
     return ShardTokenizer(name, encode_flat, tok.decode, tok.n_vocab, eot, fp)
 

@@ -250,6 +250,48 @@ class Tokenizer:
         except (UnicodeEncodeError, TypeError):
             raise _batch_surrogate_error(texts) from None
 
+    def encode_flat(
+        self,
+        texts: Sequence[str],
+        *,
+        append_eot: bool = False,
+        num_threads: int | None = None,
+        allowed_special: SpecialArg = frozenset(),
+        disallowed_special: SpecialArg = "all",
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The fast batch call: ``(ids, offsets)``, ``ids`` every text's ids concatenated
+        (``uint32``), ``offsets`` ``len(texts) + 1`` positions (``int64``): text ``i`` is
+        ``ids[offsets[i]:offsets[i + 1]]`` (``append_eot``: its end-of-text id last).
+        No Python object per token; ``num_threads=None`` uses all cores."""
+        allowed, disallowed = self._special_sets(allowed_special, disallowed_special)
+        if isinstance(texts, str):
+            raise TokenizerError("encode_flat takes a sequence of texts, not one str")
+        texts = list(texts)
+        eot = self.eot_token if append_eot else None
+        try:
+            return self._core.encode_flat(texts, allowed, disallowed, eot, num_threads)
+        except (UnicodeEncodeError, TypeError):
+            raise _batch_surrogate_error(texts) from None
+
+    # ---------------------------------------------------------------- piece cache
+    @property
+    def cache_bytes(self) -> int:
+        """Cap on the memory of each thread's piece cache (``piece -> ids`` of pieces that
+        needed merging), in bytes; each tokenizer has its own caches."""
+        return self._core.cache_info()[0]
+
+    @cache_bytes.setter
+    def cache_bytes(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0:
+            raise TokenizerError(f"cache_bytes must be an int >= 0 (0: no cache), got {value!r}")
+        self._core.set_cache_bytes(value)
+
+    def cache_info(self) -> dict[str, int]:
+        """The piece caches not in use right now: ``caches``, ``bytes`` they hold (never more
+        than ``cache_bytes`` each), ``pieces`` they hold, and the cap ``max_bytes``."""
+        cap, n, held, pieces = self._core.cache_info()
+        return {"max_bytes": cap, "caches": n, "bytes": held, "pieces": pieces}
+
     # ---------------------------------------------------------------- decoding
     def decode_bytes(self, ids: Iterable[int] | np.ndarray) -> bytes:
         """The exact bytes of ``ids``."""

@@ -1,8 +1,8 @@
 //! Rayon pools of a requested size, kept between calls.
 //!
 //! Building a pool per call (`num_threads=2` on every `encode_batch`) starts threads each time
-//! and throws away their thread-local state, such as the BPE encoder's piece cache, so every
-//! call starts cold. Pools are kept by size instead; a few sizes at most, the oldest dropped.
+//! and throws away their thread-local state, so every call starts cold. Pools are kept by size
+//! instead; a few sizes at most, the oldest dropped.
 
 use std::sync::{Arc, Mutex, OnceLock};
 

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
 
+use fineweb_kit_core::bpe::encoder::in_text;
 use fineweb_kit_core::bpe::{io, train, Bpe, Rank, SpecialSet};
-use fineweb_kit_core::error::CoreError;
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
@@ -205,6 +205,19 @@ impl PyBpe {
     ) -> PyResult<Bound<'py, PyList>> {
         let (a, d) = (set(allowed), set(disallowed));
         let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
+        if num_threads == Some(1) {
+            // One thread: encode everything into one flat vector, then build the lists from
+            // it in one pass (no channel, no per-text vectors).
+            let (ids, offsets) = guard(|| {
+                py.detach(|| self.inner.encode_flat(&refs, &a, &d, None, Some(1)))
+                    .map_err(to_py)
+            })?;
+            let lists = offsets
+                .windows(2)
+                .map(|w| self.to_list(py, &ids[w[0] as usize..w[1] as usize]))
+                .collect::<PyResult<Vec<_>>>()?;
+            return PyList::new(py, lists);
+        }
         let out = PyList::new(py, refs.iter().map(|_| py.None()))?;
         guard(|| {
             let (tx, rx) = mpsc::channel();
@@ -243,6 +256,41 @@ impl PyBpe {
             })
         })?;
         Ok(out)
+    }
+
+    /// All texts' ids in one uint32 array plus `len(texts) + 1` int64 offsets: text `i` is
+    /// `ids[offsets[i]:offsets[i + 1]]` (with `eot` appended to each text if given).
+    #[pyo3(signature = (texts, allowed, disallowed, eot=None, num_threads=None))]
+    #[allow(clippy::type_complexity)]
+    fn encode_flat<'py>(
+        &self,
+        py: Python<'py>,
+        texts: Vec<PyBackedStr>,
+        allowed: Vec<String>,
+        disallowed: Vec<String>,
+        eot: Option<Rank>,
+        num_threads: Option<usize>,
+    ) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>)> {
+        let (a, d) = (set(allowed), set(disallowed));
+        let (ids, offsets) = guard(|| {
+            py.detach(|| {
+                let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
+                self.inner.encode_flat(&refs, &a, &d, eot, num_threads)
+            })
+            .map_err(to_py)
+        })?;
+        Ok((PyArray1::from_vec(py, ids), PyArray1::from_vec(py, offsets)))
+    }
+
+    /// Caps each thread's piece cache at `bytes` (0: no cache) and empties the caches.
+    fn set_cache_bytes(&self, bytes: usize) {
+        self.inner.set_cache_bytes(bytes);
+    }
+
+    /// (cap per thread, idle caches, bytes they hold, pieces they hold).
+    fn cache_info(&self) -> (usize, usize, usize, usize) {
+        let (n, bytes, pieces) = self.inner.cache_stats();
+        (self.inner.cache_bytes(), n, bytes, pieces)
     }
 
     /// All texts' ids concatenated into one uint32 array; `eot`: id appended after each text.
@@ -324,14 +372,6 @@ impl PyBpe {
 
     fn rank_of(&self, token: &[u8]) -> Option<Rank> {
         self.inner.rank_of(token)
-    }
-}
-
-/// Names the failing text of a batch in a tokenizer error.
-fn in_text(i: usize, e: CoreError) -> CoreError {
-    match e {
-        CoreError::Tokenizer(m) => CoreError::Tokenizer(format!("texts[{i}]: {m}")),
-        other => other,
     }
 }
 

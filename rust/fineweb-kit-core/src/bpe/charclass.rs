@@ -20,9 +20,33 @@ pub const LO: u8 = 16;
 
 const BLOCK: usize = 256;
 
+/// The classes of the ASCII bytes, known at compile time (no table load on the hot path);
+/// a unit test checks them against the Unicode tables.
+pub const ASCII: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_lowercase() {
+            L | LO
+        } else if b.is_ascii_uppercase() {
+            L | UP
+        } else if b.is_ascii_digit() {
+            N
+        } else if matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+            WS
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
 struct Table {
     index: Vec<u16>,
     blocks: Vec<u8>,
+    #[cfg_attr(not(test), allow(dead_code))]
     ascii: [u8; 128],
 }
 
@@ -88,10 +112,10 @@ pub fn init() {
 /// The class bits of one code point.
 #[inline(always)]
 pub fn class_of(cp: u32) -> u8 {
-    let t = table();
     if cp < 128 {
-        return t.ascii[cp as usize];
+        return ASCII[cp as usize];
     }
+    let t = table();
     let block = t.index[(cp as usize) / BLOCK] as usize;
     t.blocks[block * BLOCK + (cp as usize) % BLOCK]
 }
@@ -99,6 +123,11 @@ pub fn class_of(cp: u32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_constants_match_unicode_tables() {
+        assert_eq!(ASCII, table().ascii);
+    }
 
     #[test]
     fn known_characters() {

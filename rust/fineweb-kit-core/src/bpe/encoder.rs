@@ -20,6 +20,7 @@ use std::cmp::Reverse;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
+use super::cache::{CachePool, PieceCache};
 use super::linear::{LazyLinear, Linear};
 use super::merge;
 use super::pretok::Pretokenizer;
@@ -68,40 +69,38 @@ impl SpecialSet {
     }
 }
 
+/// Names the failing text of a batch in a tokenizer error.
+pub fn in_text(i: usize, e: CoreError) -> CoreError {
+    match e {
+        CoreError::Tokenizer(m) => CoreError::Tokenizer(format!("texts[{i}]: {m}")),
+        other => other,
+    }
+}
+
 /// A byte-level BPE tokenizer.
 #[derive(Clone, Debug)]
 pub struct Bpe {
     encoder: TokenTable,
     byte_rank: [Rank; 256],
+    /// Rank of every two-byte string (`Rank::MAX`: not a token), indexed by `b0 << 8 | b1`:
+    /// 256 kB, so the first round of pair lookups of every merge is one load.
+    pair_rank: Box<[Rank]>,
     decoder: Vec<Option<Box<[u8]>>>,
     specials: Vec<(String, Rank)>,
     special_ids: FxHashSet<Rank>,
     special_re: Option<regex::Regex>,
     pre: Pretokenizer,
-    /// Identifies this tokenizer's entries in the per-thread piece cache.
-    cache_id: u64,
+    /// This tokenizer's piece caches (one per thread encoding at a time, each capped).
+    cache: CachePool,
     /// Tables of the left-to-right encoder for long pieces, built on first use.
     linear: LazyLinear,
 }
 
-/// Pieces of at most this many bytes that are not tokens are cached per thread.
-const CACHE_MAX_PIECE: usize = 24;
-/// The per-thread cache is cleared when it holds this many pieces (bounded memory).
-const CACHE_MAX_ENTRIES: usize = 1 << 16;
+/// Pieces of at most this many bytes that are not tokens are cached.
+const CACHE_MAX_PIECE: usize = 32;
 
-/// Per-thread cache of `piece -> ids` for pieces that needed merging. Natural text repeats
-/// its rare words, so most merges are computed once per thread.
-#[derive(Default)]
-struct PieceCache {
-    owner: u64,
-    map: rustc_hash::FxHashMap<Box<[u8]>, Box<[Rank]>>,
-}
-
-thread_local! {
-    static CACHE: std::cell::RefCell<PieceCache> = std::cell::RefCell::new(PieceCache::default());
-}
-
-static NEXT_CACHE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+/// Default cap on one thread's piece cache, in bytes (see [`Bpe::set_cache_bytes`]).
+pub const DEFAULT_CACHE_BYTES: usize = 1 << 20;
 
 impl Bpe {
     /// Builds a tokenizer. `ranks`: mergeable tokens (bytes, rank); every single byte must be a
@@ -163,6 +162,7 @@ impl Bpe {
             }
             decoder[rank as usize] = Some(bytes.into_boxed_slice());
         }
+        encoder.fit();
         let mut byte_rank = [0; 256];
         for (b, slot) in byte_rank.iter_mut().enumerate() {
             *slot = encoder.get([b as u8].as_slice()).ok_or_else(|| {
@@ -170,6 +170,12 @@ impl Bpe {
                     "byte 0x{b:02x} has no token: a byte-level BPE vocabulary needs all 256 bytes"
                 ))
             })?;
+        }
+        let mut pair_rank = vec![Rank::MAX; 1 << 16].into_boxed_slice();
+        for (k, slot) in pair_rank.iter_mut().enumerate() {
+            if let Some(r) = encoder.get(&[(k >> 8) as u8, k as u8]) {
+                *slot = r;
+            }
         }
         let mut special_ids = FxHashSet::default();
         let mut seen = FxHashSet::default();
@@ -205,14 +211,35 @@ impl Bpe {
         Ok(Self {
             encoder,
             byte_rank,
+            pair_rank,
             decoder,
             specials,
             special_ids,
             special_re,
             pre,
-            cache_id: NEXT_CACHE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            cache: CachePool::new(DEFAULT_CACHE_BYTES),
             linear: LazyLinear::default(),
         })
+    }
+
+    /// Empties the piece caches (for measuring first-sight speed).
+    pub fn clear_cache(&self) {
+        self.cache.clear();
+    }
+
+    /// Caps each thread's piece cache at `bytes` (0 turns caching off); drops the caches.
+    pub fn set_cache_bytes(&self, bytes: usize) {
+        self.cache.set_max_bytes(bytes);
+    }
+
+    /// The cap on each thread's piece cache, in bytes.
+    pub fn cache_bytes(&self) -> usize {
+        self.cache.max_bytes()
+    }
+
+    /// (caches, bytes held, pieces cached) of the idle piece caches.
+    pub fn cache_stats(&self) -> (usize, usize, usize) {
+        self.cache.stats()
     }
 
     /// Number of ids (highest id + 1), specials included.
@@ -269,22 +296,16 @@ impl Bpe {
     /// Appends the ids of `text` (no special tokens) to `out`.
     pub fn encode_ordinary_into(&self, text: &str, out: &mut Vec<Rank>) -> CoreResult<()> {
         let b = text.as_bytes();
-        CACHE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut cache) => {
-                if cache.owner != self.cache_id {
-                    cache.owner = self.cache_id;
-                    cache.map.clear();
+        self.cache.with(|cache| match cache {
+            Some(cache) => self
+                .pre
+                .split(text, |s, e| self.encode_piece(&b[s..e], out, cache)),
+            None => self.pre.split(text, |s, e| {
+                let piece = &b[s..e];
+                if !self.encode_token(piece, out) {
+                    self.merge_any(piece, out);
                 }
-                self.pre.split(text, |s, e| {
-                    self.encode_piece(&b[s..e], out, &mut cache.map)
-                })
-            }
-            // Re-entrant use on this thread (cannot happen today): encode without the cache.
-            Err(_) => {
-                let mut scratch = rustc_hash::FxHashMap::default();
-                self.pre
-                    .split(text, |s, e| self.encode_piece(&b[s..e], out, &mut scratch))
-            }
+            }),
         })
     }
 
@@ -374,41 +395,82 @@ impl Bpe {
         eot: Option<Rank>,
         threads: Option<usize>,
     ) -> CoreResult<Vec<Rank>> {
+        Ok(self
+            .encode_flat(texts, allowed, disallowed, eot, threads)?
+            .0)
+    }
+
+    /// Encodes many texts (in parallel) into one id vector and `texts.len() + 1` offsets:
+    /// text `i`'s ids (with `eot` after them if given) are `ids[offsets[i]..offsets[i + 1]]`.
+    /// One thread (`threads == Some(1)`) or a small input runs on the calling thread and
+    /// writes straight into the result.
+    pub fn encode_flat(
+        &self,
+        texts: &[&str],
+        allowed: &SpecialSet,
+        disallowed: &SpecialSet,
+        eot: Option<Rank>,
+        threads: Option<usize>,
+    ) -> CoreResult<(Vec<Rank>, Vec<i64>)> {
         // Chunks of texts of about 256 kB each keep threads evenly busy and the copies few.
-        let mut chunks: Vec<&[&str]> = Vec::new();
+        let mut chunks: Vec<(usize, &[&str])> = Vec::new();
         let mut start = 0;
         let mut size = 0;
         for (i, t) in texts.iter().enumerate() {
             size += t.len();
             if size >= 1 << 18 {
-                chunks.push(&texts[start..=i]);
+                chunks.push((start, &texts[start..=i]));
                 start = i + 1;
                 size = 0;
             }
         }
         if start < texts.len() {
-            chunks.push(&texts[start..]);
+            chunks.push((start, &texts[start..]));
+        }
+        // `first`: index in `texts` of the chunk's first text (errors name the text).
+        let encode_chunk =
+            |first: usize, chunk: &[&str], out: &mut Vec<Rank>, ends: &mut Vec<i64>| {
+                for (k, t) in chunk.iter().enumerate() {
+                    self.encode_into(t, allowed, disallowed, out)
+                        .map_err(|e| in_text(first + k, e))?;
+                    out.extend(eot);
+                    ends.push(out.len() as i64);
+                }
+                CoreResult::Ok(())
+            };
+        let bytes: usize = texts.iter().map(|t| t.len()).sum();
+        if threads == Some(1) || chunks.len() <= 1 {
+            let mut out = Vec::with_capacity(bytes / 4 + texts.len() + 16);
+            let mut offsets = Vec::with_capacity(texts.len() + 1);
+            offsets.push(0);
+            encode_chunk(0, texts, &mut out, &mut offsets)?;
+            return Ok((out, offsets));
         }
         let work = || {
             chunks
                 .par_iter()
-                .map(|chunk| {
+                .map(|&(first, chunk)| {
                     let bytes: usize = chunk.iter().map(|t| t.len()).sum();
-                    let mut out = Vec::with_capacity(bytes / 3 + chunk.len());
-                    for t in chunk.iter() {
-                        self.encode_into(t, allowed, disallowed, &mut out)?;
-                        out.extend(eot);
-                    }
-                    Ok(out)
+                    let mut out = Vec::with_capacity(bytes / 4 + chunk.len() + 16);
+                    let mut ends = Vec::with_capacity(chunk.len());
+                    encode_chunk(first, chunk, &mut out, &mut ends)?;
+                    Ok((out, ends))
                 })
-                .collect::<CoreResult<Vec<Vec<Rank>>>>()
+                .collect::<CoreResult<Vec<(Vec<Rank>, Vec<i64>)>>>()
         };
         let parts = run_in_pool(threads, work)?;
+        let mut offsets = Vec::with_capacity(texts.len() + 1);
+        offsets.push(0);
+        let mut base = 0;
+        for (p, ends) in &parts {
+            offsets.extend(ends.iter().map(|e| e + base));
+            base += p.len() as i64;
+        }
         // Joined by the same threads: a serial copy would cost a few % of the parallel speed-up.
-        let mut out = vec![0; parts.iter().map(Vec::len).sum()];
+        let mut out = vec![0; base as usize];
         let mut slots = Vec::with_capacity(parts.len());
         let mut rest = out.as_mut_slice();
-        for p in &parts {
+        for (p, _) in &parts {
             let (slot, tail) = rest.split_at_mut(p.len());
             slots.push(slot);
             rest = tail;
@@ -417,34 +479,50 @@ impl Bpe {
             slots
                 .into_par_iter()
                 .zip(parts.par_iter())
-                .for_each(|(slot, part)| slot.copy_from_slice(part));
+                .for_each(|(slot, part)| slot.copy_from_slice(&part.0));
             Ok(())
         })?;
-        Ok(out)
+        Ok((out, offsets))
+    }
+
+    /// Appends the id of `piece` if it is one token; false if it is not.
+    #[inline(always)]
+    fn encode_token(&self, piece: &[u8], out: &mut Vec<Rank>) -> bool {
+        if piece.len() <= 2 {
+            let r = self.rank(piece);
+            if r == Rank::MAX {
+                return false;
+            }
+            out.push(r);
+            return true;
+        }
+        match self.encoder.get(piece) {
+            Some(r) => {
+                out.push(r);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Merges a piece that is not one token, with the loop suited to its length.
+    #[inline]
+    fn merge_any(&self, piece: &[u8], out: &mut Vec<Rank>) {
+        if piece.len() <= HEAP_THRESHOLD {
+            self.merge_small(piece, out);
+        } else {
+            self.merge_heap(piece, out);
+        }
     }
 
     /// Encodes one piece (a pre-token) and appends its ids.
-    #[inline]
-    fn encode_piece(
-        &self,
-        piece: &[u8],
-        out: &mut Vec<Rank>,
-        cache: &mut rustc_hash::FxHashMap<Box<[u8]>, Box<[Rank]>>,
-    ) {
-        if piece.len() == 1 {
-            out.push(self.byte_rank[piece[0] as usize]);
-            return;
-        }
-        if let Some(r) = self.encoder.get(piece) {
-            out.push(r);
+    #[inline(always)]
+    fn encode_piece(&self, piece: &[u8], out: &mut Vec<Rank>, cache: &mut PieceCache) {
+        if self.encode_token(piece, out) {
             return;
         }
         if piece.len() > CACHE_MAX_PIECE {
-            if piece.len() <= HEAP_THRESHOLD {
-                self.merge_small(piece, out);
-            } else {
-                self.merge_heap(piece, out);
-            }
+            self.merge_any(piece, out);
             return;
         }
         if let Some(ids) = cache.get(piece) {
@@ -453,16 +531,16 @@ impl Bpe {
         }
         let start = out.len();
         self.merge_small(piece, out);
-        if cache.len() >= CACHE_MAX_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(piece.into(), out[start..].into());
+        cache.insert(piece, &out[start..]);
     }
 
     #[inline(always)]
     fn rank(&self, bytes: &[u8]) -> Rank {
         if bytes.len() == 1 {
             return self.byte_rank[bytes[0] as usize];
+        }
+        if bytes.len() == 2 {
+            return self.pair_rank[(bytes[0] as usize) << 8 | bytes[1] as usize];
         }
         self.encoder.get(bytes).unwrap_or(Rank::MAX)
     }

@@ -13,42 +13,80 @@ use std::collections::BinaryHeap;
 
 use super::encoder::Rank;
 
-/// tiktoken's merge loop: `parts[i] = (start, rank of the pair starting at part i)`.
+/// Longest piece [`merge_small`] handles in fixed arrays on the stack (longer: a vector).
+const STACK_PARTS: usize = 64;
+
+/// tiktoken's merge loop: repeatedly merge the adjacent pair of parts with the lowest rank
+/// (leftmost on ties). Pieces of up to [`STACK_PARTS`] bytes run in arrays on the stack (no
+/// allocation); the minimum is found with a branch-free scan, and each part's id is the rank
+/// of the merge that made it (no lookups at the end).
 pub fn merge_small(piece: &[u8], out: &mut Vec<Rank>, rank: &impl Fn(&[u8]) -> Rank) {
     let n = piece.len();
-    let mut parts: Vec<(usize, Rank)> = Vec::with_capacity(n + 1);
-    for i in 0..n - 1 {
-        parts.push((i, rank(&piece[i..i + 2])));
+    if n < STACK_PARTS {
+        let mut starts = [0u32; STACK_PARTS];
+        let mut pair = [Rank::MAX; STACK_PARTS];
+        let mut ids = [0 as Rank; STACK_PARTS];
+        merge_in(piece, out, rank, &mut starts, &mut pair, &mut ids);
+    } else {
+        let (mut starts, mut pair, mut ids) = (
+            vec![0u32; n + 1],
+            vec![Rank::MAX; n + 1],
+            vec![0 as Rank; n + 1],
+        );
+        merge_in(piece, out, rank, &mut starts, &mut pair, &mut ids);
     }
-    parts.push((n - 1, Rank::MAX));
-    parts.push((n, Rank::MAX));
-    let pair_rank = |parts: &[(usize, Rank)], i: usize| -> Rank {
-        if i + 3 < parts.len() {
-            rank(&piece[parts[i].0..parts[i + 3].0])
-        } else {
-            Rank::MAX
+}
+
+/// [`merge_small`] on caller-given arrays of at least `piece.len() + 1` entries:
+/// `starts[k]`: first byte of part k (`starts[m] = n`); `pair[k]`: rank of parts k and k+1
+/// together; `ids[k]`: id of part k.
+#[inline(always)]
+fn merge_in(
+    piece: &[u8],
+    out: &mut Vec<Rank>,
+    rank: &impl Fn(&[u8]) -> Rank,
+    starts: &mut [u32],
+    pair: &mut [Rank],
+    ids: &mut [Rank],
+) {
+    let n = piece.len();
+    for i in 0..n {
+        starts[i] = i as u32;
+        ids[i] = rank(&piece[i..i + 1]);
+    }
+    starts[n] = n as u32;
+    for i in 0..n - 1 {
+        pair[i] = rank(&piece[i..i + 2]);
+    }
+    let mut m = n; // number of parts
+    while m > 1 {
+        let mut best = Rank::MAX;
+        let mut at = 0;
+        for (k, &r) in pair[..m - 1].iter().enumerate() {
+            let lower = r < best;
+            best = if lower { r } else { best };
+            at = if lower { k } else { at };
         }
-    };
-    while parts.len() > 2 {
-        let mut best = (Rank::MAX, 0);
-        for (i, p) in parts[..parts.len() - 1].iter().enumerate() {
-            if p.1 < best.0 {
-                best = (p.1, i);
-            }
-        }
-        if best.0 == Rank::MAX {
+        if best == Rank::MAX {
             break;
         }
-        let i = best.1;
-        if i > 0 {
-            parts[i - 1].1 = pair_rank(&parts, i - 1);
+        // Parts `at` and `at + 1` become one part, made by the merge of rank `best`.
+        ids[at] = best;
+        starts.copy_within(at + 2..=m, at + 1);
+        if at + 2 < m {
+            pair.copy_within(at + 2..m - 1, at + 1);
+            ids.copy_within(at + 2..m, at + 1);
         }
-        parts[i].1 = pair_rank(&parts, i);
-        parts.remove(i + 1);
+        m -= 1;
+        let span = |k: usize| &piece[starts[k] as usize..starts[k + 2] as usize];
+        if at + 1 < m {
+            pair[at] = rank(span(at));
+        }
+        if at > 0 {
+            pair[at - 1] = rank(span(at - 1));
+        }
     }
-    for w in parts.windows(2) {
-        out.push(rank(&piece[w[0].0..w[1].0]));
-    }
+    out.extend_from_slice(&ids[..m]);
 }
 
 /// Merge for long pieces: linked list + priority queue, O(n log n) at worst; same result

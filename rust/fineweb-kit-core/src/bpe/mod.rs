@@ -8,6 +8,7 @@
 //! - [`io`]: tiktoken rank files, HF `tokenizer.json`, our own format.
 //! - [`train`]: the trainer (parallel counting, incremental pair counts, priority queue).
 
+pub mod cache;
 pub mod charclass;
 pub mod encoder;
 pub mod io;

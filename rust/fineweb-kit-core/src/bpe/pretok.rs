@@ -73,10 +73,21 @@ impl Pretokenizer {
     /// exactly for the built-in patterns (a user regex may skip text, as in tiktoken).
     pub fn split(&self, text: &str, mut f: impl FnMut(usize, usize)) -> CoreResult<()> {
         let b = text.as_bytes();
-        let next: fn(&[u8], usize) -> usize = match self {
-            Self::R50k => next_r50k,
-            Self::Cl100k => next_cl100k,
-            Self::O200k => next_o200k,
+        // One loop per scanner, so that the scanner and `f` are inlined into it.
+        #[inline(always)]
+        fn scan(b: &[u8], next: impl Fn(&[u8], usize) -> usize, mut f: impl FnMut(usize, usize)) {
+            let mut i = 0;
+            while i < b.len() {
+                let e = next(b, i);
+                debug_assert!(e > i && e <= b.len());
+                f(i, e);
+                i = e;
+            }
+        }
+        match self {
+            Self::R50k => scan(b, next_r50k, f),
+            Self::Cl100k => scan(b, next_cl100k, f),
+            Self::O200k => scan(b, next_o200k, f),
             Self::Regex { regex, .. } => {
                 for m in regex.find_iter(text) {
                     let m = m.map_err(|e| {
@@ -86,15 +97,7 @@ impl Pretokenizer {
                         f(m.start(), m.end());
                     }
                 }
-                return Ok(());
             }
-        };
-        let mut i = 0;
-        while i < b.len() {
-            let e = next(b, i);
-            debug_assert!(e > i && e <= b.len());
-            f(i, e);
-            i = e;
         }
         Ok(())
     }
@@ -147,9 +150,60 @@ fn is_other(k: u8) -> bool {
     k & (WS | L | N) == 0
 }
 
-/// End of the run of chars (from `i`) whose class shares a bit with `mask`.
+/// One byte repeated in all 8 bytes of a word.
+const fn splat(x: u8) -> u64 {
+    (x as u64) * 0x0101_0101_0101_0101
+}
+
+const HIGH: u64 = splat(0x80);
+
+/// Per byte of `w`: 0x80 if the byte is ASCII and its class shares a bit with `mask`, else 0.
+/// `mask` is one of the constants the scanners pass ([`L`], [`N`], [`UP`], [`LO`]), so the
+/// branches fold away. (SWAR: byte sums of 7-bit values never carry into the next byte.)
+#[inline(always)]
+fn ascii_members(w: u64, mask: u8) -> u64 {
+    let x7 = w & !HIGH;
+    let at_least = |x: u64, c: u8| (x + splat(0x80 - c)) & HIGH;
+    let within = |x: u64, lo: u8, hi: u8| at_least(x, lo) & !at_least(x, hi + 1);
+    let mut m = 0;
+    if mask & L != 0 {
+        m |= within(x7 | splat(0x20), b'a', b'z');
+    } else {
+        if mask & LO != 0 {
+            m |= within(x7, b'a', b'z');
+        }
+        if mask & UP != 0 {
+            m |= within(x7, b'A', b'Z');
+        }
+    }
+    if mask & N != 0 {
+        m |= within(x7, b'0', b'9');
+    }
+    m & !(w & HIGH)
+}
+
+/// End of the run of chars (from `i`) whose class shares a bit with `mask`. ASCII is
+/// classified eight bytes at a time; a non-ASCII char is decoded and looked up.
 #[inline(always)]
 fn run(b: &[u8], mut i: usize, mask: u8) -> usize {
+    debug_assert!(mask & WS == 0, "whitespace runs go through ws_run");
+    while i + 8 <= b.len() {
+        let w = super::table::word(b, i);
+        let stop = !ascii_members(w, mask) & HIGH;
+        if stop == 0 {
+            i += 8;
+            continue;
+        }
+        i += (stop.trailing_zeros() / 8) as usize;
+        if b[i] < 0x80 {
+            return i;
+        }
+        let (c, l) = ch(b, i);
+        if class_of(c) & mask == 0 {
+            return i;
+        }
+        i += l;
+    }
     while i < b.len() {
         let x = b[i];
         if x < 0x80 {
@@ -294,6 +348,7 @@ fn next_r50k(b: &[u8], i: usize) -> usize {
 }
 
 /// `'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s`
+#[inline(always)]
 fn next_cl100k(b: &[u8], i: usize) -> usize {
     let (c, l) = ch(b, i);
     if c == '\'' as u32 {
@@ -421,6 +476,7 @@ fn o200k_suffix(b: &[u8], e: usize) -> usize {
 }
 
 /// The seven alternatives of o200k (see [`O200K_PATTERN`]).
+#[inline(always)]
 fn next_o200k(b: &[u8], i: usize) -> usize {
     let (c, l) = ch(b, i);
     let k = class_of(c);
@@ -532,6 +588,20 @@ mod tests {
         #[test]
         fn scanners_equal_fancy_regex_any_unicode(s in "\\PC{0,30}") {
             check(&s);
+        }
+    }
+
+    #[test]
+    fn ascii_members_agree_with_classes() {
+        for mask in [L, N, UP, LO] {
+            for start in (0u32..256).step_by(8) {
+                let bytes: [u8; 8] = std::array::from_fn(|k| (start as usize + k) as u8);
+                let m = ascii_members(u64::from_le_bytes(bytes), mask);
+                for (k, &x) in bytes.iter().enumerate() {
+                    let want = x < 0x80 && class_of(x as u32) & mask != 0;
+                    assert_eq!(m >> (8 * k) & 0x80 != 0, want, "byte {x:#x} mask {mask}");
+                }
+            }
         }
     }
 
