@@ -149,7 +149,7 @@ class Engine:
     @torch.no_grad()
     def generate(
         self,
-        prompts: list[Sequence[int]],
+        prompts: Sequence[Sequence[int]],
         max_new_tokens: int,
         temperature: float = 1.0,
         top_k: int | None = None,
@@ -185,7 +185,7 @@ class Engine:
 
     def _generate(
         self,
-        prompts: list[Sequence[int]],
+        prompts: Sequence[Sequence[int]],
         max_new_tokens: int,
         temperature: float,
         top_k: int | None,

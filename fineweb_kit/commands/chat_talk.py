@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
 def assistant_parts(engine, completion) -> list[dict]:
     """The completion as message parts (text / tool_call / tool_output), so the next turn's
     prompt renders the assistant's turn with its tool use exactly as the model produced it."""
-    tok, parts, piece, kind = engine.tokenizer, [], [], "text"
+    tok, kind = engine.tokenizer, "text"
+    parts: list[dict] = []
+    piece: list[int] = []
     kinds = {
         engine.call_start: "tool_call",
         engine.output_start: "tool_output",

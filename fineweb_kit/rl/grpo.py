@@ -63,12 +63,12 @@ def load_tasks(t: TaskData, seed: int) -> tuple[list[Task], list[Task]]:
     assert t.path is not None
     if t.kind == "gsm8k":
         train = load_gsm8k(t.path, t.n_train + (0 if t.val_path else t.n_val))
-        val = load_gsm8k(t.val_path, t.n_val) if t.val_path else None
+        given = load_gsm8k(t.val_path, t.n_val) if t.val_path else None
     else:
         train = load_task_file(t.path)
-        val = load_task_file(t.val_path)[: t.n_val] if t.val_path else None
-    if val is not None:
-        return train[: t.n_train], val
+        given = load_task_file(t.val_path)[: t.n_val] if t.val_path else None
+    if given is not None:
+        return train[: t.n_train], given
     return train[: t.n_train], train[t.n_train : t.n_train + t.n_val]
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
 def pad_right(
-    seqs: Sequence[Sequence[int]], pad: int = 0, device: torch.device | str = "cpu"
+    seqs: Sequence[Sequence[int] | np.ndarray], pad: int = 0, device: torch.device | str = "cpu"
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(ids (B, T) long, lengths (B,) long)`` of sequences right-padded with ``pad``."""
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
@@ -43,7 +44,7 @@ def last_hidden(model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor) -> t
     Read with a forward hook on ``model.norm`` so any GPT variant (KV cache, document masks)
     works unchanged; the LM head runs too, a small cost next to the blocks."""
     seen: list[torch.Tensor] = []
-    handle = model.norm.register_forward_hook(lambda _m, _i, out: seen.append(out))
+    handle = model.get_submodule("norm").register_forward_hook(lambda _m, _i, out: seen.append(out))
     try:
         model(ids)
     finally:

@@ -17,6 +17,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -61,7 +62,7 @@ def bradley_terry_loss(
 
 @torch.no_grad()
 def score_ids(
-    model: RewardModel, seqs: Sequence[Sequence[int]], batch_size: int = 16
+    model: RewardModel, seqs: Sequence[Sequence[int] | np.ndarray], batch_size: int = 16
 ) -> torch.Tensor:
     """Rewards of token sequences, in batches."""
     dev = next(model.parameters()).device

@@ -167,7 +167,7 @@ class PostTrainer:
         c = self.cfg
         rows: list[dict[str, Any]] = []
         if self.step == 0:
-            row = {"step": 0, **self.evaluate(), "initial": True}
+            row: dict[str, Any] = {"step": 0, **self.evaluate(), "initial": True}
             self.log(row)
             rows.append(row)
         done = 0

@@ -117,7 +117,7 @@ def load_task_file(path: str | Path) -> list[Task]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"task file {path} not found")
-    tasks = []
+    tasks: list[Task] = []
     with _open_text(path) as f:
         for no, line in enumerate(f, 1):
             if not line.strip():
@@ -147,7 +147,7 @@ def load_gsm8k(path: str | Path, limit: int | None = None) -> list[Task]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"GSM8K file {path} not found")
-    tasks = []
+    tasks: list[Task] = []
     with _open_text(path) as f:
         for no, line in enumerate(f, 1):
             if limit is not None and len(tasks) >= limit:

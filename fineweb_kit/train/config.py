@@ -102,7 +102,7 @@ class TrainConfig:
 
 
 def _check_type(value: Any, hint: Any, where: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, where)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
@@ -111,7 +111,7 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected one of {list(args)}, got {value!r}")
         return value
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        nested = [a for a in args if dataclasses.is_dataclass(a)]
+        nested = [a for a in args if isinstance(a, type) and dataclasses.is_dataclass(a)]
         if nested and isinstance(value, dict):  # an optional section: its own precise errors
             return _build(nested[0], value, where)
         for arg in args:

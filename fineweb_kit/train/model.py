@@ -222,6 +222,9 @@ class GPT(nn.Module):
     are not materialised in full precision beyond what the loss needs. Targets of ``-1`` are
     ignored: the loss is the mean over the other positions (SFT's loss mask)."""
 
+    rope_cos: torch.Tensor  # buffers registered in __init__ when the model uses RoPE
+    rope_sin: torch.Tensor
+
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         if cfg.vocab_size < 1 or cfg.max_seq_len < 1:

@@ -79,7 +79,8 @@ class ConversationWindows(WindowSampler):
         ends = np.asarray(shard.doc_ends, dtype=np.int64)
         starts = np.concatenate(([0], ends[:-1]))
         out: list[tuple[int, int, int]] = []
-        w_start = w_end = None
+        w_start: int | None = None  # the open window, if any: [w_start, w_end)
+        w_end = 0
         for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
             if e - s > room:
                 self.truncated += 1
@@ -108,7 +109,9 @@ class ConversationWindows(WindowSampler):
         for r, w in enumerate(windows):
             k, s, e = (int(v) for v in self.windows[w])
             ids[r, : e - s] = self.data.shards[k].tokens[s:e]
-            mask[r, : e - s] = self.data.shards[k].mask[s:e]
+            loss_mask = self.data.shards[k].mask
+            assert loss_mask is not None  # open_sft_shards refuses shards without one
+            mask[r, : e - s] = loss_mask[s:e]
         seg = segment_ids(ids, self.bos_id)
         same = seg[:, 1:] == seg[:, :-1]
         y = np.where(same & mask[:, 1:], ids[:, 1:], -1)

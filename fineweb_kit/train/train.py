@@ -23,6 +23,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ class Trainer:
         self.sampler = WindowSampler(self.train_set, c.data.seq_len, c.train.seed, c.data.sampling)
         c.model.vocab_size = self.train_set.vocab_size
         c.model.max_seq_len = max(c.model.max_seq_len, c.data.seq_len)
-        self.val_batches = (
+        self.val_batches: Sequence[torch.Tensor | tuple[torch.Tensor, ...]] = (
             eval_windows(self.val_set, c.data.seq_len, c.train.eval_batches, c.train.batch_size)
             if self.val_set
             else []
