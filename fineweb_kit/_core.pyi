@@ -238,6 +238,20 @@ class Bpe:
         eot: int | None = None,
         num_threads: int | None = None,
     ) -> npt.NDArray[np.uint32]: ...
+    def encode_flat(
+        self,
+        texts: list[str],
+        allowed: list[str],
+        disallowed: list[str],
+        eot: int | None = None,
+        num_threads: int | None = None,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+        """All texts' ids in one array and ``n + 1`` offsets (text ``i`` is
+        ``ids[offsets[i]:offsets[i + 1]]``; ``eot`` appended after each text if given)."""
+    def set_cache_bytes(self, bytes: int) -> None:
+        """Caps each thread's piece cache at ``bytes`` (0: no cache)."""
+    def cache_info(self) -> tuple[int, int, int, int]:
+        """(cap in bytes, caches, bytes held, pieces held) of the piece caches."""
     def render_chat(
         self,
         conversations: list[list[dict[str, object]]],
