@@ -37,3 +37,12 @@ def cc_docs(shared_data: Path) -> list[dict]:
     docs = load_cc_docs(shared_data)
     assert len(docs) >= 2000, f"expected the 2,219 cc-docs documents, found {len(docs)}"
     return docs
+
+
+@pytest.fixture(scope="session")
+def ray_address():
+    """One real local Ray cluster (2 CPUs) shared by every Ray test of the session."""
+    from tests.ray_cluster import local_ray_cluster
+
+    with local_ray_cluster(REPO) as address:
+        yield address

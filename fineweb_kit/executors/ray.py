@@ -25,6 +25,7 @@ run folder (``OUTPUT``) must be reachable from every node: a shared file system 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ def connect(ex: dict[str, Any]) -> Any:
     ray = _ray()
     address = ray_option(ex, "address")
     try:
+        _check_reachable(address)
         ray.init(
             address=address,
             runtime_env=ray_option(ex, "runtime_env"),
@@ -81,6 +83,19 @@ def connect(ex: dict[str, Any]) -> Any:
             "ray://HOST:10001"
         ) from None
     return ray
+
+
+def _check_reachable(address: str) -> None:
+    """A plain ``HOST:PORT`` is tried with a TCP connect first: Ray itself keeps retrying an
+    unreachable GCS for minutes before it gives up."""
+    if address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=10):
+            pass
+    except (OSError, ValueError) as e:
+        raise ConnectionError(f"cannot connect to {address}: {e}") from None
 
 
 def run_ray(plan: RunPlan, stages: list[int] | None = None) -> int:
