@@ -21,6 +21,7 @@ import xxhash
 from fineweb_kit.dedup.records import read_records
 from fineweb_kit.exceptions import ConfigError, InputError
 from fineweb_kit.steps.base import Filter, TaskContext
+from fineweb_kit.steps.dedup.folder import dedup_folder
 from fineweb_kit.steps.dedup.sink_step import DedupParams
 from fineweb_kit.steps.params import WriterConfig
 
@@ -59,7 +60,7 @@ class VerifiedFilter(DedupParams, Filter):
 
     def setup(self, ctx: TaskContext) -> None:
         super().setup(ctx)
-        root = ctx.resolve(self.folder)
+        root = dedup_folder(ctx, self.folder)
         self._fingerprint = self.fingerprint()
         self.check_folder(root)
         if not (self.results_dir(root) / "summary.json").is_file():
@@ -67,7 +68,7 @@ class VerifiedFilter(DedupParams, Filter):
 
     def open_file(self, ctx: TaskContext) -> None:
         super().open_file(ctx)
-        root = ctx.resolve(self.folder)
+        root = dedup_folder(ctx, self.folder)
         docs = root / "signatures" / "docs" / f"{ctx.part_name}.docs"
         self._input = ctx.input_path or ""
         if not docs.is_file():
