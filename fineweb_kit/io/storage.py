@@ -176,7 +176,7 @@ def commit(tmp: Path, final: AnyPath) -> None:
     tmp_key = f"{parent}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         fs.put_file(str(tmp), tmp_key)
-        fs.copy(tmp_key, final_key)
+        fs.cp_file(tmp_key, final_key)  # server-side copy: the final key appears whole
     finally:
         tmp.unlink(missing_ok=True)
         with suppress(FileNotFoundError):
