@@ -115,5 +115,5 @@ def test_gzip_input_from_a_bucket_and_a_missing_object(counted):
     fs.pipe_file("store-test/in/x.jsonl.gz", gzip.compress(b'{"text": "hi"}\n'))
     with open_binary("s3://store-test/in/x.jsonl.gz") as f:
         assert f.read() == b'{"text": "hi"}\n'
-    with pytest.raises(InputError, match="nope.jsonl.gz"):
+    with pytest.raises(InputError, match=r"nope\.jsonl\.gz"):
         open_binary("s3://store-test/in/nope.jsonl.gz")
