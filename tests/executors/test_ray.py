@@ -131,3 +131,20 @@ def test_no_cluster_is_a_clear_error(tmp_path):
     proc = cli("run", str(cfg), "--output", str(tmp_path / "run"), timeout=180)
     assert proc.returncode != 0
     assert "no Ray cluster reachable" in proc.stderr and "ray start --head" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("retries", -1, "executor.retries: expected an integer >= 0"),
+        ("cpus_per_task", 0, "executor.cpus_per_task: expected a number > 0"),
+        ("runtime_env", "x", "executor.runtime_env: expected a mapping"),
+        ("partition", "gpu", "executor.partition: unknown key for the ray executor"),
+    ],
+)
+def test_ray_executor_keys_are_checked_before_any_cluster(tmp_path, key, value, message):
+    cfg = _ray_yaml(
+        REPO / "pipelines/sample.yaml", tmp_path / "ray.yaml", "127.0.0.1:1", **{key: value}
+    )
+    proc = cli("validate", str(cfg))
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
