@@ -23,11 +23,12 @@ from tests.s3_server import free_port
 
 
 @contextmanager
-def local_ray_cluster(repo: Path) -> Iterator[str]:
-    """Starts a head node; yields its address (``127.0.0.1:PORT``)."""
+def local_ray_cluster(repo: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Starts a head node whose workers see ``extra_env``; yields ``127.0.0.1:PORT``."""
     port = free_port()
     temp = tempfile.mkdtemp(prefix="fwkray", dir="/tmp")  # short: Ray's socket paths
-    env = {**os.environ, "PYTHONPATH": str(repo), "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**os.environ, **(extra_env or {})}
+    env.update(PYTHONPATH=str(repo), RAY_USAGE_STATS_ENABLED="0")
     cmd = [
         str(Path(sys.executable).with_name("ray")), "start", "--head", "--block",
         "--num-cpus", "2", "--port", str(port), "--node-ip-address", "127.0.0.1",

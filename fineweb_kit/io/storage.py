@@ -62,6 +62,11 @@ def as_path(path: str | os.PathLike[str]) -> AnyPath:
     return path if isinstance(path, UPath) else UPath(str(path))
 
 
+def canonical(path: str) -> str:
+    """A stable name for an input: a URL as given, a local path resolved (``realpath``)."""
+    return path if is_remote(path) else os.path.realpath(path)
+
+
 def join(root: str | os.PathLike[str], folder: str | os.PathLike[str]) -> AnyPath:
     """``folder`` if it is absolute or a URL, else ``root / folder``."""
     if is_remote(folder) or Path(str(folder)).is_absolute():
@@ -217,6 +222,8 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[A
     final = as_path(path)
     make_parent(final)
     tmp = local_temp_for(final)
+    if not is_remote(final):  # several tasks may write the same file (a shared config) at once
+        tmp = tmp.with_name(f"{tmp.name[:-4]}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         with open(tmp, mode) as f:
             yield f

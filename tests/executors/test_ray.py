@@ -5,9 +5,12 @@ is retried, then reported with its file, error and log; no cluster: a clear erro
 
 from __future__ import annotations
 
+import gzip
+import json
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import psutil
@@ -66,6 +69,48 @@ def test_minhash_recipe_on_ray_matches_local(ray_address, tmp_path):
             read_jsonl_folder(local / folder)
         )
     assert read_jsonl_folder(local / "removed/minhash"), "the sample has near-duplicates"
+
+
+def test_minhash_recipe_on_ray_from_s3_to_s3(ray_address, s3_endpoint, tmp_path):
+    """The README's recipe: MinHash on Ray, input and output in a bucket, the MinHash
+    intermediate files on a (here: local) shared folder."""
+    import os
+
+    from tests.s3_server import s3_env, s3fs_client
+
+    split_cc_docs(tmp_path / "in", 3, limit=600)
+    fs = s3fs_client(s3_endpoint)
+    fs.mkdir("ray-in")
+    fs.mkdir("ray-out")
+    for path in sorted((tmp_path / "in").glob("*.jsonl.gz")):
+        fs.put_file(str(path), f"ray-in/filtered/{path.name}")
+    local = tmp_path / "local"
+    args = ["--input", str(tmp_path / "in" / "*.jsonl.gz"), "--output", str(local)]
+    cli("run", "pipelines/fineweb-dedup.yaml", *args, check=True)
+    config = yaml.safe_load((REPO / "pipelines/fineweb-dedup.yaml").read_text())
+    for stage in config["stages"]:
+        for step in stage["steps"]:
+            if "folder" in step:
+                step["folder"] = str(tmp_path / "shared" / "minhash")
+    config["executor"] = {"type": "ray", "address": ray_address, "tasks": 3}
+    cfg = tmp_path / "s3.yaml"
+    cfg.write_text(yaml.safe_dump(config, sort_keys=False))
+    env = {**os.environ, **s3_env(s3_endpoint), "FWK_STAGING_DIR": str(tmp_path / "staging")}
+    cli(
+        "run", str(cfg), "--input", "s3://ray-in/filtered/*.jsonl.gz",
+        "--output", "s3://ray-out/dedup", check=True, env=env,
+    )  # fmt: skip
+    fs.invalidate_cache()
+    for folder in ("output", "removed/minhash"):
+        blobs = [fs.cat_file(k) for k in fs.find(f"ray-out/dedup/{folder}") if k.endswith(".gz")]
+        got = Counter()
+        for blob in blobs:
+            got.update(
+                (r["id"], r["text"])
+                for r in map(json.loads, gzip.decompress(blob).decode().splitlines())
+            )
+        assert got == multiset(read_jsonl_folder(local / folder)), folder
+    assert fs.exists("ray-out/dedup/stats.json") and fs.exists("ray-out/dedup/ray/tasks.json")
 
 
 def test_worker_killed_mid_task_is_retried(ray_address, local_sample, tmp_path):
