@@ -19,6 +19,7 @@ from tests.s3_faults import faulty_proxy
 from tests.s3_server import moto_s3, s3_env, s3fs_client
 
 SAMPLE = REPO / "pipelines" / "sample-data"
+pytestmark = pytest.mark.slow  # several full pipeline runs against the server
 BAD = "ukwa-IAH-urls-wget.warc.gz"
 
 

@@ -23,6 +23,7 @@ from tests.pipeline.helpers import cli
 from tests.s3_server import moto_s3, s3_env, s3fs_client
 
 SAMPLE = REPO / "pipelines" / "sample-data"
+pytestmark = pytest.mark.slow  # several full pipeline runs against the server
 
 
 @pytest.fixture(scope="module")
