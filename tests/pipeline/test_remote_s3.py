@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from tests.conftest import REPO
-from tests.pipeline.helpers import cli
+from tests.pipeline.helpers import cli, split_cc_docs
 from tests.s3_server import moto_s3, s3_env, s3fs_client
 
 SAMPLE = REPO / "pipelines" / "sample-data"
@@ -144,3 +145,53 @@ def test_kill_9_mid_run_then_rerun_loses_and_duplicates_nothing(s3, local_run, t
     assert sorted(remote) == sorted(local)
     assert _jsonl_records(list(remote.values())) == _jsonl_records(list(local.values()))
     assert not [k for k in fs.find("out-bucket/killed") if k.endswith(".tmp")]
+
+
+def _tokenizer_pipeline(tmp_path: Path, inputs: str, shards: str) -> Path:
+    config = {
+        "name": "tok",
+        "executor": {"type": "local", "tasks": 1, "workers": 1},
+        "stages": [
+            {
+                "name": "vocab",
+                "steps": [
+                    {"type": "JsonlReader", "paths": inputs},
+                    {"type": "TrainTokenizer", "output": "tokenizer.json", "vocab_size": 600},
+                ],
+            },
+            {
+                "name": "tokenize",
+                "steps": [
+                    {"type": "JsonlReader", "paths": inputs},
+                    {
+                        "type": "Tokenize",
+                        "output_folder": shards,
+                        "tokenizer": "{output}/tokenizer.json",
+                    },
+                ],
+            },
+        ],
+    }
+    path = tmp_path / "tok.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def test_tokenizer_written_to_bucket_then_staged_for_tokenize(s3, tmp_path):
+    endpoint, fs = s3
+    env = _env(endpoint, tmp_path)
+    split_cc_docs(tmp_path / "in", 1, limit=150)
+    inputs = str(tmp_path / "in" / "*.jsonl.gz")
+    shards = tmp_path / "shards"
+    cfg = _tokenizer_pipeline(tmp_path, inputs, str(shards))
+    cli("run", str(cfg), "--output", "s3://out-bucket/tok", check=True, env=env)
+    fs.invalidate_cache()
+    vocab = json.loads(fs.cat_file("out-bucket/tok/tokenizer.json"))
+    assert vocab  # the trained tokenizer, uploaded whole
+    assert list(shards.glob("*.fks")), "shards written locally with the staged tokenizer"
+    assert list((tmp_path / "staging" / "cache").rglob("tokenizer.json"))
+    # shards under a remote output folder: refused with what to do, not a crash
+    cfg = _tokenizer_pipeline(tmp_path, inputs, "shards")
+    proc = cli("run", str(cfg), "--output", "s3://out-bucket/tok2", env=env)
+    assert proc.returncode == 1
+    assert "token shards are written by the Rust core" in proc.stderr, proc.stderr

@@ -13,8 +13,8 @@ from typing import Any
 from fineweb_kit.dedup.keys import check_key_folder, find_duplicates, open_key_sink
 from fineweb_kit.dedup.records import budget_bytes, file_index
 from fineweb_kit.steps.base import TaskContext, UnitStep
-from fineweb_kit.steps.dedup.folder import dedup_folder
 from fineweb_kit.steps.dedup.sink_step import DedupParams, SinkStep
+from fineweb_kit.steps.local_folder import local_folder
 
 
 class KeySignature(SinkStep):
@@ -36,13 +36,16 @@ class KeySignature(SinkStep):
 
     def setup(self, ctx: TaskContext) -> None:
         self._fp = check_key_folder(
-            dedup_folder(ctx, self.folder), self.method, self.n_sentences, True
+            local_folder(ctx, self.folder, "dedup intermediate files"),
+            self.method,
+            self.n_sentences,
+            True,
         )
 
     def open_sink(self, ctx: TaskContext) -> Any:
         assert ctx.part_name is not None
         return open_key_sink(
-            dedup_folder(ctx, self.folder),
+            local_folder(ctx, self.folder, "dedup intermediate files"),
             self.method,
             self.n_sentences,
             self._fp,
@@ -71,7 +74,10 @@ class KeyFind(DedupParams, UnitStep):
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
         counts = find_duplicates(
-            dedup_folder(ctx, self.folder), self.method, self.n_sentences, self.budget
+            local_folder(ctx, self.folder, "dedup intermediate files"),
+            self.method,
+            self.n_sentences,
+            self.budget,
         )
         for key, value in counts.items():
             self.stats.add(f"{self.method}_{key}", value)

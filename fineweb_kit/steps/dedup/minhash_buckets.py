@@ -19,8 +19,8 @@ from typing import Any
 from fineweb_kit.dedup.minhash import MinhashSettings, find_pairs
 from fineweb_kit.dedup.records import budget_bytes
 from fineweb_kit.steps.base import TaskContext, UnitStep
-from fineweb_kit.steps.dedup.folder import dedup_folder
 from fineweb_kit.steps.dedup.sink_step import DedupParams
+from fineweb_kit.steps.local_folder import local_folder
 
 
 class MinhashBuckets(DedupParams, UnitStep):
@@ -45,6 +45,11 @@ class MinhashBuckets(DedupParams, UnitStep):
         return [f"bucket_{b:03d}" for b in range(settings.num_buckets)]
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
-        counts = find_pairs(dedup_folder(ctx, self.folder), unit, self.settings, self.budget)
+        counts = find_pairs(
+            local_folder(ctx, self.folder, "dedup intermediate files"),
+            unit,
+            self.settings,
+            self.budget,
+        )
         for key, value in counts.items():
             self.stats.add(f"minhash_{key}", value)

@@ -21,8 +21,8 @@ from fineweb_kit.dedup.records import read_records
 from fineweb_kit.exceptions import ConfigError, InputError
 from fineweb_kit.io import storage
 from fineweb_kit.steps.base import Filter, TaskContext
-from fineweb_kit.steps.dedup.folder import dedup_folder
 from fineweb_kit.steps.dedup.sink_step import DedupParams
+from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import WriterConfig
 
 
@@ -60,7 +60,7 @@ class VerifiedFilter(DedupParams, Filter):
 
     def setup(self, ctx: TaskContext) -> None:
         super().setup(ctx)
-        root = dedup_folder(ctx, self.folder)
+        root = local_folder(ctx, self.folder, "dedup intermediate files")
         self._fingerprint = self.fingerprint()
         self.check_folder(root)
         if not (self.results_dir(root) / "summary.json").is_file():
@@ -68,7 +68,7 @@ class VerifiedFilter(DedupParams, Filter):
 
     def open_file(self, ctx: TaskContext) -> None:
         super().open_file(ctx)
-        root = dedup_folder(ctx, self.folder)
+        root = local_folder(ctx, self.folder, "dedup intermediate files")
         docs = root / "signatures" / "docs" / f"{ctx.part_name}.docs"
         self._input = ctx.input_path or ""
         if not docs.is_file():

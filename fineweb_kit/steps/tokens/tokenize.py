@@ -40,6 +40,7 @@ from fineweb_kit.io.files import OUTPUT_PLACEHOLDER
 from fineweb_kit.shards.tokenizer import ShardTokenizer, load_tokenizer
 from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
 from fineweb_kit.steps.base import Params, TaskContext, Writer
+from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import ParamError, check_choice, check_name, check_positive_int
 
 
@@ -116,7 +117,7 @@ class Tokenize(Writer):
 
     def open_file(self, ctx: TaskContext) -> None:
         assert ctx.part_name is not None and self.format is not None
-        folder = ctx.resolve(self.output_folder)
+        folder = local_folder(ctx, self.output_folder, "token shards", "output_folder")
         self._set = ShardSetWriter(folder, ctx.part_name, self.format, self.max_tokens)
 
     def write_batch(self, batch: Batch) -> None:
