@@ -43,3 +43,8 @@ class TokenizerError(FinewebKitError, ValueError):
 
 class StepTimeout(FinewebKitError):
     """A per-document operation (e.g. extraction) took longer than its hard limit."""
+
+
+class StorageError(FinewebKitError):
+    """Remote storage failed after the client's retries (connection lost, server error). Never
+    taken for damaged input: the file fails, keeps no marker and is redone by a rerun."""

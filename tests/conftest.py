@@ -62,3 +62,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_make_collect_report(collector: pytest.Collector):
     outcome = yield
     _fail_skip(outcome.get_result())
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """One S3 server (moto on 127.0.0.1) for the session's Ray tests."""
+    from tests.s3_server import moto_s3
+
+    with moto_s3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def ray_address(s3_endpoint):
+    """One real local Ray cluster (2 CPUs) shared by every Ray test of the session; its
+    workers reach ``s3_endpoint`` through the standard AWS_* variables."""
+    from tests.ray_cluster import local_ray_cluster
+    from tests.s3_server import s3_env
+
+    with local_ray_cluster(REPO, s3_env(s3_endpoint)) as address:
+        yield address

@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", metavar="DIR", help="output folder; overrides `output:`")
     p.add_argument("--tasks", type=int, help="number of tasks per stage")
     p.add_argument("--workers", type=int, help="parallel worker processes")
-    p.add_argument("--executor", choices=["local", "slurm"], help="override executor.type")
+    p.add_argument("--executor", choices=["local", "slurm", "ray"], help="override executor.type")
     p.add_argument("--stage", help="run only this stage (name or index)")
     p.add_argument("--rank", type=int, help="with --stage: run only this task (Slurm array tasks)")
     p.add_argument("--plain", action="store_true", help="plain log lines instead of progress bars")
@@ -61,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         from fineweb_kit.executors.slurm import submit
 
         return submit(plan, stages, dry_run=args.dry_run, wait=args.wait)
+    if plan.executor.get("type") == "ray":
+        from fineweb_kit.executors.ray import run_ray
+
+        return run_ray(plan, stages)
     if args.dry_run or args.wait:
         from fineweb_kit.exceptions import ConfigError
 

@@ -18,7 +18,6 @@ a bounded memory budget.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import xxhash
 
 from fineweb_kit import _core
 from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.io import storage
 from fineweb_kit.io.files import atomic_write
 
 
@@ -74,7 +74,7 @@ def open_key_sink(
         root / "signatures",
         part_name,
         file_index,
-        os.path.realpath(input_path),
+        storage.canonical(input_path),
         fingerprint,
         budget,
     )

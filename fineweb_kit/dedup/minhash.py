@@ -30,7 +30,6 @@ results with :func:`fineweb_kit.dedup.records.read_records`.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ import numpy as np
 
 from fineweb_kit import _core
 from fineweb_kit.exceptions import ConfigError, InputError
+from fineweb_kit.io import storage
 from fineweb_kit.io.files import atomic_write
 from fineweb_kit.params import ParamError, check_choice, check_positive_int
 
@@ -145,7 +145,7 @@ def open_signature_sink(
         root / "signatures",
         part_name,
         file_index,
-        os.path.realpath(input_path),
+        storage.canonical(input_path),
         budget,
     )
 

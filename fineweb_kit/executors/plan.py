@@ -5,17 +5,20 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fineweb_kit.config import did_you_mean, load_yaml
 from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.executors.ray_config import RAY_KEYS, check_ray_executor
 from fineweb_kit.executors.slurm_config import SLURM_KEYS, check_slurm_executor
+from fineweb_kit.io import storage
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.pipeline.spec import PipelineSpec, TaskSpec, parse_pipeline
 
 EXECUTOR_KEYS = {
     "local": ("type", "tasks", "workers"),
     "slurm": SLURM_KEYS,
+    "ray": RAY_KEYS,
 }
 
 
@@ -25,7 +28,7 @@ class RunPlan:
 
     raw: dict[str, Any]
     pipeline: PipelineSpec
-    output: Path
+    output: AnyPath
     executor: dict[str, Any]
 
     def tasks(self, stage_index: int) -> int:
@@ -71,11 +74,18 @@ def make_plan(
     if workers is not None:
         ex["workers"] = workers
     raw["executor"] = ex
+    return plan_from_raw(raw, path)
+
+
+def plan_from_raw(raw: dict[str, Any], path: str) -> RunPlan:
+    """Validates a config already resolved (overrides applied): what a Ray task rebuilds from
+    the YAML text it receives; ``path`` names the file in error messages."""
     pipeline = parse_pipeline(raw, path)
+    ex = dict(raw.get("executor") or {"type": "local"})
     _check_executor(ex, path)
     if not raw.get("output"):
         raise ConfigError(f"{path}: output: no output folder; set `output:` or pass --output DIR")
-    return RunPlan(raw=raw, pipeline=pipeline, output=Path(raw["output"]), executor=ex)
+    return RunPlan(raw=raw, pipeline=pipeline, output=storage.as_path(raw["output"]), executor=ex)
 
 
 def _override_inputs(raw: dict[str, Any], inputs: list[str], path: str) -> None:
@@ -108,3 +118,5 @@ def _check_executor(ex: dict[str, Any], path: str) -> None:
             raise ConfigError(f"{path}: executor.{key}: expected an integer >= 1, got {value!r}")
     if kind == "slurm":
         check_slurm_executor(ex, path)
+    if kind == "ray":
+        check_ray_executor(ex, path)

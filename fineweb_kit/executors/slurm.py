@@ -77,7 +77,8 @@ class ArrayPart:
 def resolve_config(raw: dict[str, Any], cwd: Path) -> dict[str, Any]:
     """A copy of the config with the output folder and readers' ``paths`` made absolute."""
     out = copy.deepcopy(raw)
-    out["output"] = str((cwd / os.path.expanduser(str(raw["output"]))).resolve())
+    output = str(raw["output"])
+    out["output"] = output if "://" in output else str((cwd / os.path.expanduser(output)).resolve())
     for stage in out.get("stages", []):
         for step in stage.get("steps", []):
             if isinstance(step, dict) and "paths" in step:

@@ -13,6 +13,11 @@ Layout of ``OUTPUT``::
 
 A file's marker is written only after all its parts were renamed into place, so a rerun
 redoes exactly the files without markers, overwriting their parts under the same names.
+
+``OUTPUT`` may be a URL (``s3://bucket/run``): every file above is then an object, written
+whole through ``io/storage.py`` (upload to a temporary key, then copy to its name), so the
+markers keep their meaning: an object store's listing shows a marker only once its parts are
+in place.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from fineweb_kit.exceptions import ConfigError
-from fineweb_kit.io.files import atomic_write
+from fineweb_kit.io import storage
+from fineweb_kit.io.storage import AnyPath, atomic_write
 from fineweb_kit.stats import StepStats
 
 STATE = "_state"
@@ -72,8 +78,8 @@ def part_name(index: int, path: str) -> str:
 class RunFolder:
     """Reads and writes the bookkeeping of one run's output folder."""
 
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root: AnyPath = storage.as_path(root)
 
     # --- run identity -------------------------------------------------------------------
     def claim(self, config: dict[str, Any], source: str) -> None:
@@ -86,6 +92,7 @@ class RunFolder:
         fp = fingerprint(config)
         if run_file.is_file():
             previous = json.loads(run_file.read_text())
+            storage.remove_stale_temps(self.root)  # left by a killed run; none is writing now
             if previous.get("fingerprint") != fp:
                 raise ConfigError(
                     f"{source}: output folder {self.root} holds results of another configuration "
@@ -94,13 +101,13 @@ class RunFolder:
                     "or delete that folder"
                 )
             return
-        if self.root.exists() and any(self.root.iterdir()):
+        if self.root.exists() and self.root.is_dir() and any(self.root.iterdir()):
             raise ConfigError(
                 f"{source}: output folder {self.root} is not empty and is not a fineweb-kit run; "
                 "choose another --output"
             )
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            storage.make_parent(run_file)
             with atomic_write(run_file) as f:
                 json.dump(
                     {"pipeline": config.get("name"), "fingerprint": fp, "config": config},
@@ -119,7 +126,7 @@ class RunFolder:
         return json.loads(run_file.read_text())["config"]
 
     # --- stage inputs --------------------------------------------------------------------
-    def stage_dir(self, stage: str) -> Path:
+    def stage_dir(self, stage: str) -> AnyPath:
         return self.root / STATE / stage
 
     def stage_inputs(self, stage: str, list_files: Any) -> list[str]:
@@ -128,6 +135,10 @@ class RunFolder:
         if path.is_file():
             return json.loads(path.read_text())
         files = list(list_files())
+        if storage.is_remote(path):  # no create-if-absent on object stores: same listing wins
+            with atomic_write(path) as f:
+                json.dump(files, f, indent=0)
+            return files
         # Tasks of one stage may start together (Slurm arrays): the first listing written wins,
         # and every task uses it, so all agree on which file has which index.
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,19 +158,19 @@ class RunFolder:
         return files
 
     # --- markers ------------------------------------------------------------------------
-    def file_marker(self, stage: str, index: int) -> Path:
+    def file_marker(self, stage: str, index: int) -> AnyPath:
         return self.stage_dir(stage) / "files" / f"{index:05d}.json"
 
-    def task_marker(self, stage: str, rank: int) -> Path:
+    def task_marker(self, stage: str, rank: int) -> AnyPath:
         return self.stage_dir(stage) / "tasks" / f"{rank:05d}.json"
 
-    def error_file(self, stage: str, rank: int) -> Path:
+    def error_file(self, stage: str, rank: int) -> AnyPath:
         return self.stage_dir(stage) / "errors" / f"{rank:05d}.json"
 
-    def log_file(self, stage: str, rank: int) -> Path:
+    def log_file(self, stage: str, rank: int) -> AnyPath:
         return self.root / "logs" / stage / f"task_{rank:05d}.log"
 
-    def write_marker(self, path: Path, payload: dict[str, Any]) -> None:
+    def write_marker(self, path: AnyPath, payload: dict[str, Any]) -> None:
         with atomic_write(path) as f:
             json.dump(payload, f, ensure_ascii=False, default=str)
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fineweb_kit.exceptions import FinewebKitError
+from fineweb_kit.executors.ray_tasks import read_task_states
 from fineweb_kit.executors.slurm_queue import RankState, query_tasks, read_jobs, stage_ranks
 from fineweb_kit.executors.state import RunFolder
+from fineweb_kit.io import storage
 
 # squeue states grouped the way `status` reports them
 _GROUPS = {
@@ -29,6 +31,9 @@ _GROUPS = {
 }
 
 
+_RAY_STATES = ("done", "running", "pending", "retrying", "failed")
+
+
 @dataclass
 class StageStatus:
     name: str
@@ -38,6 +43,7 @@ class StageStatus:
     failed: list[dict] = field(default_factory=list)
     slurm: list[RankState] | None = None  # None: not a Slurm run (or Slurm forgot the jobs)
     slurm_jobs: list[str] = field(default_factory=list)
+    ray: dict[str, dict] | None = None  # rank -> last recorded Ray task state; None: not Ray
 
     @property
     def complete(self) -> bool:
@@ -71,11 +77,17 @@ def run_status(output: str | Path) -> list[StageStatus]:
             )
         out.append(StageStatus(name, inputs, files_done, len(done_tasks), failed))
     _add_slurm(folder.root, out)
+    ray_states = read_task_states(folder.root)
+    for st in out:
+        if st.name in ray_states:
+            st.ray = ray_states[st.name]
     return out
 
 
 def _add_slurm(output: Path, stages: list[StageStatus]) -> None:
     """Adds Slurm's view of each stage's last submitted array tasks (if any were)."""
+    if storage.is_remote(output):  # Slurm runs keep their run folder on a shared file system
+        return
     jobs = read_jobs(output)
     if not jobs:
         return
@@ -105,7 +117,25 @@ def format_status(stages: list[StageStatus]) -> str:
                 )
             lines.append(f"    log: {f.get('log')}")
         lines.extend(_slurm_lines(st))
+        lines.extend(_ray_lines(st))
     return "\n".join(lines)
+
+
+def _ray_lines(st: StageStatus) -> list[str]:
+    if not st.ray:
+        return []
+    by_state: dict[str, list[str]] = {}
+    for rank, entry in sorted(st.ray.items(), key=lambda kv: int(kv[0])):
+        by_state.setdefault(entry["state"], []).append(rank)
+    counts = ", ".join(f"{len(by_state.get(s, []))} {s}" for s in _RAY_STATES if s in by_state)
+    lines = [f"  ray tasks: {counts}"]
+    for rank, entry in sorted(st.ray.items(), key=lambda kv: int(kv[0])):
+        if entry["state"] in ("failed", "retrying"):
+            lines.append(
+                f"  ray task {rank} {entry['state']} after attempt {entry['attempt']}: "
+                f"{entry.get('error', '')}"
+            )
+    return lines
 
 
 def _slurm_lines(st: StageStatus) -> list[str]:

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from fineweb_kit.executors.state import RunFolder, part_name
+from fineweb_kit.io import storage
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.pipeline.spec import TaskSpec
 from fineweb_kit.steps.base import PipelineStep, TaskContext
 
@@ -49,11 +51,21 @@ def _no_event(_: dict[str, Any]) -> None:
 
 def run_task(task: TaskSpec, event: Event = _no_event) -> TaskResult:
     """Runs one task of one stage. Never raises for a bad input file: failures are returned."""
-    stage, rank, world_size = task.stage, task.rank, task.world_size
-    output_root = Path(task.output_root)
+    stage, rank = task.stage, task.rank
+    output_root = storage.as_path(task.output_root)
     folder = RunFolder(output_root)
+    log_path = folder.log_file(stage.name, rank)
+    log = _task_logger(log_path, stage.name, rank)
+    try:
+        return _run_task(task, folder, log, event)
+    finally:
+        _close_log(log, log_path)
+
+
+def _run_task(task: TaskSpec, folder: RunFolder, log: logging.Logger, event: Event) -> TaskResult:
+    stage, rank, world_size = task.stage, task.rank, task.world_size
+    output_root = folder.root
     result = TaskResult(stage.name, rank)
-    log = _task_logger(folder.log_file(stage.name, rank), stage.name, rank)
     files = folder.stage_inputs(stage.name, lambda: stage.list_units(output_root))
     mine = [(i, f) for i, f in enumerate(files) if i % world_size == rank]
     whole_task = stage.whole_task
@@ -194,15 +206,35 @@ def _record_errors(folder: RunFolder, stage: str, rank: int, result: TaskResult)
         )
 
 
-def _task_logger(path: Path, stage: str, rank: int) -> logging.Logger:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _local_log(path: AnyPath) -> Path:
+    """The local file a task logs to: ``path`` itself, or a staging file for a URL."""
+    if not storage.is_remote(path):
+        return path  # type: ignore[return-value]
+    return storage.staging_dir() / "logs" / path.path.replace("/", "_")  # type: ignore[union-attr]
+
+
+def _close_log(log: logging.Logger, path: AnyPath) -> None:
+    """Closes the task's log; a remote run folder gets the log file uploaded (also after a
+    failure, so ``fineweb-kit status`` can point at it)."""
+    for h in list(log.handlers):
+        log.removeHandler(h)
+        h.close()
+    if storage.is_remote(path):
+        local = _local_log(path)
+        if local.is_file():
+            storage.upload(local, path)
+
+
+def _task_logger(path: AnyPath, stage: str, rank: int) -> logging.Logger:
+    local = _local_log(path)
+    local.parent.mkdir(parents=True, exist_ok=True)
     log = logging.getLogger(f"fineweb_kit.task.{stage}.{rank}")
     log.setLevel(logging.INFO)
     log.propagate = False
     for h in list(log.handlers):
         log.removeHandler(h)
         h.close()
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = logging.FileHandler(local, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     return log

@@ -8,11 +8,11 @@ import io
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from fineweb_kit.exceptions import InputError
+from fineweb_kit.io import storage
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -29,7 +29,10 @@ def expand_globs(patterns: list[str], output_root: Path) -> list[str]:
     files: set[str] = set()
     for pattern in patterns:
         resolved = pattern.replace(OUTPUT_PLACEHOLDER, str(output_root))
-        matches = [m for m in glob.glob(resolved, recursive=True) if os.path.isfile(m)]
+        if storage.is_remote(resolved):
+            matches = storage.glob_files(resolved)
+        else:
+            matches = [m for m in glob.glob(resolved, recursive=True) if os.path.isfile(m)]
         if not matches:
             raise InputError(f"no input file matches {pattern!r} (resolved to {resolved!r})")
         files.update(matches)
@@ -38,7 +41,7 @@ def expand_globs(patterns: list[str], output_root: Path) -> list[str]:
 
 def sniff_compression(path: str | Path) -> str | None:
     """``"gzip"``, ``"zstd"``, ``"lz4"`` or ``None``, from the file's first bytes (not its name)."""
-    with open(path, "rb") as f:
+    with storage.open_read(path, block_size=4096) as f:
         head = f.read(4)
     if head.startswith(GZIP_MAGIC):
         return "gzip"
@@ -50,17 +53,20 @@ def sniff_compression(path: str | Path) -> str | None:
 
 
 def open_binary(path: str | Path) -> IO[bytes]:
-    """Opens ``path`` for reading, transparently decompressing gzip or zstd."""
+    """Opens ``path`` (local or a URL) for reading, transparently decompressing gzip or zstd."""
     kind = sniff_compression(path)
+    if kind == "lz4":
+        raise InputError(f"{path}: lz4 compression is not supported; decompress it first")
+    raw = storage.open_read(path)
     if kind == "gzip":
-        return gzip.open(path, "rb")  # type: ignore[return-value]  # GzipFile: a binary IO
+        member = gzip.GzipFile(fileobj=raw, mode="rb")
+        member.myfileobj = raw  # closed with it, as gzip.open does for a file it opened
+        return member  # type: ignore[return-value]
     if kind == "zstd":
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
-    if kind == "lz4":
-        raise InputError(f"{path}: lz4 compression is not supported; decompress it first")
-    return open(path, "rb")
+        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+    return raw
 
 
 def open_text(path: str | Path) -> IO[str]:
@@ -82,17 +88,5 @@ def json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
                 yield lineno, e
 
 
-@contextmanager
-def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO]:
-    """Writes to ``.<name>.tmp`` beside ``path`` and renames it into place only on success."""
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.tmp")
-    try:
-        with open(tmp, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(final)
-    finally:
-        tmp.unlink(missing_ok=True)
+atomic_write = storage.atomic_write
+"""Writes to a temporary file and puts it in place only on success (see ``io/storage.py``)."""

@@ -31,6 +31,8 @@ from typing import Any, ClassVar
 
 from fineweb_kit.document import Batch, Document
 from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.io import storage
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.stats import StepStats, length_bin
 from fineweb_kit.steps.params import (
     Check,
@@ -58,17 +60,16 @@ class TaskContext:
     stage: str
     rank: int = 0
     world_size: int = 1
-    output_root: Path = Path(".")
+    output_root: AnyPath = Path(".")
     input_path: str | None = None
     part_name: str | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("fineweb_kit"))
     inputs: list[str] = field(default_factory=list)
-    state_dir: Path | None = None
+    state_dir: AnyPath | None = None
 
-    def resolve(self, folder: str | Path) -> Path:
-        """An output folder: absolute as given, else relative to the run's output root."""
-        p = Path(folder)
-        return p if p.is_absolute() else self.output_root / p
+    def resolve(self, folder: str | Path) -> AnyPath:
+        """An output folder: absolute or a URL as given, else relative to the output root."""
+        return storage.join(self.output_root, folder)
 
 
 def _checked(init: Callable[..., None]) -> Callable[..., None]:
@@ -371,7 +372,7 @@ class Writer(PipelineStep):
     def __init__(self, output_folder: str) -> None:
         super().__init__()
         self.output_folder = output_folder
-        self._final: Path | None = None
+        self._final: AnyPath | None = None
         self._tmp: Path | None = None
 
     @classmethod
@@ -379,14 +380,14 @@ class Writer(PipelineStep):
         super().check_params(params)
         check_name("output_folder", params["output_folder"], "a folder path")
 
-    def part_path(self, ctx: TaskContext) -> Path:
+    def part_path(self, ctx: TaskContext) -> AnyPath:
         assert ctx.part_name is not None
         return ctx.resolve(self.output_folder) / f"{ctx.part_name}{self.extension}"
 
     def open_file(self, ctx: TaskContext) -> None:
         self._final = self.part_path(ctx)
-        self._final.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self._final.with_name(f".{self._final.name}.tmp")
+        storage.make_parent(self._final)
+        self._tmp = storage.local_temp_for(self._final)  # a local file even for a URL
         self.open_part(self._tmp)
 
     def write_batch(self, batch: Batch) -> None:
@@ -407,11 +408,12 @@ class Writer(PipelineStep):
         t0 = time.perf_counter()
         self.close_part()
         self.stats.time_s += time.perf_counter() - t0
-        if ok:
-            self._tmp.replace(self._final)
-        else:
-            self._tmp.unlink(missing_ok=True)
+        tmp, final = self._tmp, self._final
         self._tmp = self._final = None
+        if ok:
+            storage.commit(tmp, final)  # rename, or upload + copy to the final key
+        else:
+            storage.discard(tmp)
 
     def open_part(self, tmp_path: Path) -> None:
         raise NotImplementedError

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.io import storage
 from fineweb_kit.shards.reader import Shard, list_shards
 
 
@@ -45,7 +46,12 @@ class ShardSet:
 
     @classmethod
     def open(cls, paths: str | list[str], expect_fingerprint: str | None = None) -> ShardSet:
-        shards = [Shard(p, expect_fingerprint) for p in list_shards(paths)]
+        """Opens shard files or folders; a URL (``s3://bucket/shards``) is first copied to the
+        local cache (``io/storage.py: stage_local``, reused while sizes match): training
+        memory-maps local files."""
+        given = [paths] if isinstance(paths, str) else list(paths)
+        local = [str(storage.stage_local(p)) if storage.is_remote(p) else p for p in given]
+        shards = [Shard(p, expect_fingerprint) for p in list_shards(local)]
         first = shards[0].header
         for s in shards[1:]:
             if s.header.fingerprint != first.fingerprint:

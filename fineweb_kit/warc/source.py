@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import IO
 
+from fineweb_kit.exceptions import StorageError
+from fineweb_kit.io import storage
 from fineweb_kit.io.files import GZIP_MAGIC, LZ4_MAGIC, ZSTD_MAGIC
 
 _inflate: ModuleType
@@ -73,6 +75,8 @@ def _stream_chunks(reader: IO[bytes], kind: str) -> Iterator[Event]:
     while True:
         try:
             chunk = reader.read(RAW_CHUNK)
+        except StorageError:
+            raise
         except Exception as e:  # the decompressor's own error class
             yield ArchiveDamage(f"corrupt_{kind}", pos, f"{kind} decompression failed: {e}")
             return
@@ -191,7 +195,7 @@ def _starts_cleanly(raw: bytes) -> bool:
 
 def open_events(path: str) -> tuple[str, Iterator[Event], IO[bytes]]:
     """Opens ``path``; returns its compression name, its chunk events and the file to close."""
-    f = open(path, "rb")  # closed by the caller
+    f = storage.open_read(path)  # closed by the caller; a URL is read in large blocks
     head = f.read(4)
     f.seek(0)
     if head.startswith(GZIP_MAGIC):

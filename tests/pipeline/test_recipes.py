@@ -58,3 +58,18 @@ def test_fineweb_dedup_recipe_runs_on_a_corpus_with_copies(tmp_path):
     assert {r["id"] for r in removed} <= copied and len(removed) >= len(copies) - 2
     # a copy survives only where MinHash has no signature (too few words: never a duplicate)
     assert len(kept) - len({r["id"] for r in kept}) <= len(copies) - len(removed)
+
+
+def test_s3_recipe_reads_common_crawl_writes_a_bucket_on_ray_without_credentials():
+    path = REPO / "pipelines" / "fineweb-s3.yaml"
+    data = load_yaml(path)
+    spec = parse_pipeline(data, str(path))
+    assert data["executor"]["type"] == "ray" and data["output"].startswith("s3://")
+    assert spec.stages[0].steps[0].params["paths"].startswith("s3://commoncrawl/crawl-data/")
+    # the same steps and parameters as the local FineWeb recipe
+    local = load_yaml(REPO / "pipelines" / "fineweb.yaml")
+    assert [[s["type"] for s in st["steps"]] for st in data["stages"]] == [
+        [s["type"] for s in st["steps"]] for st in local["stages"]
+    ]
+    text = path.read_text().lower()
+    assert not re.search(r"(secret|access_key|token|password)\s*:", text)

@@ -31,6 +31,7 @@ from fineweb_kit.classifiers.cache import cached
 from fineweb_kit.classifiers.fasttext_model import KIND, FastTextClassifier, check_fasttext_file
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import FormatError
+from fineweb_kit.io import storage
 from fineweb_kit.steps.base import BatchStep, Params, TaskContext
 from fineweb_kit.steps.classifiers.bins import score_bin
 from fineweb_kit.steps.params import ParamError, check_name
@@ -42,7 +43,7 @@ def check_model_param(key: str, path: str, check) -> None:
     """Runs a model-file check at validation (paths under ``{output}`` exist only later)."""
     if not isinstance(path, str) or not path:
         raise ParamError(key, f"expected a model path, got {path!r}")
-    if "{output}" in path:
+    if "{output}" in path or storage.is_remote(path):  # exists only later / checked on load
         return
     try:
         check(path)
@@ -51,8 +52,12 @@ def check_model_param(key: str, path: str, check) -> None:
 
 
 def resolve_model_path(path: str, ctx: TaskContext) -> str:
-    """A model path as given (relative to the working directory), ``{output}`` expanded."""
-    return str(Path(path.replace("{output}", str(ctx.output_root))).resolve())
+    """A local model path: as given (relative to the working directory), ``{output}``
+    expanded; a URL is fetched to the local cache (``io/storage.py: stage_local``)."""
+    path = path.replace("{output}", str(ctx.output_root))
+    if storage.is_remote(path):
+        return str(storage.stage_local(path))
+    return str(Path(path).resolve())
 
 
 class FastTextScorer(BatchStep):

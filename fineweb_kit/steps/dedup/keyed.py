@@ -14,6 +14,7 @@ from fineweb_kit.dedup.keys import check_key_folder, find_duplicates, open_key_s
 from fineweb_kit.dedup.records import budget_bytes, file_index
 from fineweb_kit.steps.base import TaskContext, UnitStep
 from fineweb_kit.steps.dedup.sink_step import DedupParams, SinkStep
+from fineweb_kit.steps.local_folder import local_folder
 
 
 class KeySignature(SinkStep):
@@ -34,12 +35,17 @@ class KeySignature(SinkStep):
         return self.method
 
     def setup(self, ctx: TaskContext) -> None:
-        self._fp = check_key_folder(ctx.resolve(self.folder), self.method, self.n_sentences, True)
+        self._fp = check_key_folder(
+            local_folder(ctx, self.folder, "dedup intermediate files"),
+            self.method,
+            self.n_sentences,
+            True,
+        )
 
     def open_sink(self, ctx: TaskContext) -> Any:
         assert ctx.part_name is not None
         return open_key_sink(
-            ctx.resolve(self.folder),
+            local_folder(ctx, self.folder, "dedup intermediate files"),
             self.method,
             self.n_sentences,
             self._fp,
@@ -68,7 +74,10 @@ class KeyFind(DedupParams, UnitStep):
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
         counts = find_duplicates(
-            ctx.resolve(self.folder), self.method, self.n_sentences, self.budget
+            local_folder(ctx, self.folder, "dedup intermediate files"),
+            self.method,
+            self.n_sentences,
+            self.budget,
         )
         for key, value in counts.items():
             self.stats.add(f"{self.method}_{key}", value)

@@ -20,6 +20,7 @@ from fineweb_kit.dedup.minhash import MinhashSettings, find_pairs
 from fineweb_kit.dedup.records import budget_bytes
 from fineweb_kit.steps.base import TaskContext, UnitStep
 from fineweb_kit.steps.dedup.sink_step import DedupParams
+from fineweb_kit.steps.local_folder import local_folder
 
 
 class MinhashBuckets(DedupParams, UnitStep):
@@ -44,6 +45,11 @@ class MinhashBuckets(DedupParams, UnitStep):
         return [f"bucket_{b:03d}" for b in range(settings.num_buckets)]
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
-        counts = find_pairs(ctx.resolve(self.folder), unit, self.settings, self.budget)
+        counts = find_pairs(
+            local_folder(ctx, self.folder, "dedup intermediate files"),
+            unit,
+            self.settings,
+            self.budget,
+        )
         for key, value in counts.items():
             self.stats.add(f"minhash_{key}", value)

@@ -27,6 +27,7 @@ from fineweb_kit.dedup.minhash import MinhashSettings, open_signature_sink, reco
 from fineweb_kit.dedup.records import budget_bytes, file_index
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.dedup.sink_step import SinkStep
+from fineweb_kit.steps.local_folder import local_folder
 
 
 class MinhashSignature(SinkStep):
@@ -52,13 +53,17 @@ class MinhashSignature(SinkStep):
 
     def setup(self, ctx: TaskContext) -> None:
         self._params = self.settings.core()
-        record_config(ctx.resolve(self.folder), self.settings, self._params.fingerprint)
+        record_config(
+            local_folder(ctx, self.folder, "dedup intermediate files"),
+            self.settings,
+            self._params.fingerprint,
+        )
 
     def open_sink(self, ctx: TaskContext) -> Any:
         assert ctx.part_name is not None
         return open_signature_sink(
             self._params,
-            ctx.resolve(self.folder),
+            local_folder(ctx, self.folder, "dedup intermediate files"),
             ctx.part_name,
             file_index(ctx.part_name),
             ctx.input_path or "",

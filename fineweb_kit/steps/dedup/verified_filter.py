@@ -11,7 +11,6 @@ count is the same. Any difference fails the file with a message naming it.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,10 @@ import xxhash
 
 from fineweb_kit.dedup.records import read_records
 from fineweb_kit.exceptions import ConfigError, InputError
+from fineweb_kit.io import storage
 from fineweb_kit.steps.base import Filter, TaskContext
 from fineweb_kit.steps.dedup.sink_step import DedupParams
+from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import WriterConfig
 
 
@@ -59,7 +60,7 @@ class VerifiedFilter(DedupParams, Filter):
 
     def setup(self, ctx: TaskContext) -> None:
         super().setup(ctx)
-        root = ctx.resolve(self.folder)
+        root = local_folder(ctx, self.folder, "dedup intermediate files")
         self._fingerprint = self.fingerprint()
         self.check_folder(root)
         if not (self.results_dir(root) / "summary.json").is_file():
@@ -67,7 +68,7 @@ class VerifiedFilter(DedupParams, Filter):
 
     def open_file(self, ctx: TaskContext) -> None:
         super().open_file(ctx)
-        root = ctx.resolve(self.folder)
+        root = local_folder(ctx, self.folder, "dedup intermediate files")
         docs = root / "signatures" / "docs" / f"{ctx.part_name}.docs"
         self._input = ctx.input_path or ""
         if not docs.is_file():
@@ -77,7 +78,7 @@ class VerifiedFilter(DedupParams, Filter):
             )
         meta, hashes = read_records(str(docs), "docs", self._fingerprint, 1)
         info = json.loads(meta)
-        if info["input"] != os.path.realpath(self._input):
+        if info["input"] != storage.canonical(self._input):
             raise InputError(
                 f"{self._input}: {self.first_stage}'s file number {info['file_index']} was "
                 f"{info['input']}; the filter must read the same input files as that stage"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fineweb_kit.document import Document
-from fineweb_kit.exceptions import InputError
+from fineweb_kit.exceptions import InputError, StorageError
+from fineweb_kit.io import storage
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.readers.record import RecordReader
 
@@ -25,7 +26,9 @@ class ParquetReader(RecordReader):
         import pyarrow.parquet as pq
 
         try:
-            pf = pq.ParquetFile(path)
+            pf = pq.ParquetFile(storage.open_read(path) if storage.is_remote(path) else path)
+        except StorageError:
+            raise
         except Exception as e:
             raise InputError(f"{path}: not a readable Parquet file: {e}") from None
         if self.text_key not in pf.schema_arrow.names:

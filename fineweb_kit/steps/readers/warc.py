@@ -40,6 +40,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from fineweb_kit.document import Document
+from fineweb_kit.exceptions import StorageError
+from fineweb_kit.io import storage
 from fineweb_kit.steps.base import Reader, TaskContext
 from fineweb_kit.warc.charset import decode_html, decode_text
 from fineweb_kit.warc.http import HttpResponse, charset_param, parse_response
@@ -96,7 +98,8 @@ class WarcReader(Reader):
                 if not is_arc(stream):
                     records = iter_warc(stream, report)
                 elif compression in ("gzip", "none"):  # warcio reads these from the raw file
-                    records = iter_arc(arc_file.enter_context(open(path, "rb")), report)
+                    raw = arc_file.enter_context(storage.open_read(path))
+                    records = iter_arc(raw, report)
                 else:
                     records = iter_arc(stream, report)
                 dump = self.dump or _dump_from(name)
@@ -107,6 +110,8 @@ class WarcReader(Reader):
                     doc = self._document(rec, name, dump)
                     if doc is not None:
                         yield doc
+            except StorageError:  # remote storage failing is not damage: the file fails
+                raise
             except Exception as e:  # a bug or a library failure must not end the task
                 report("unexpected", stream.offset_of(stream.pos), f"{type(e).__name__}: {e}")
 

@@ -19,6 +19,7 @@ from typing import Any
 from fineweb_kit.io.files import expand_globs
 from fineweb_kit.shards.merge import merge_shards
 from fineweb_kit.steps.base import Params, TaskContext, UnitStep
+from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import check_globs, check_name, check_positive_int
 
 
@@ -62,7 +63,7 @@ class ShardMerge(UnitStep):
         inputs = expand_globs(self.paths, ctx.output_root)
         res = merge_shards(
             [Path(p) for p in inputs],
-            ctx.resolve(self.output_folder),
+            local_folder(ctx, self.output_folder, "merged shards", "output_folder"),
             seed=self.seed,
             max_tokens_per_shard=self.max_tokens,
             val_tokens=self.val_tokens,

@@ -35,10 +35,12 @@ from pathlib import Path
 from typing import Literal
 
 from fineweb_kit.document import Batch
+from fineweb_kit.io import storage
 from fineweb_kit.io.files import OUTPUT_PLACEHOLDER
 from fineweb_kit.shards.tokenizer import ShardTokenizer, load_tokenizer
 from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
 from fineweb_kit.steps.base import Params, TaskContext, Writer
+from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import ParamError, check_choice, check_name, check_positive_int
 
 
@@ -74,7 +76,8 @@ class Tokenize(Writer):
         super().check_params(params)
         spec = check_name("tokenizer", params["tokenizer"], "a tokenizer file path")
         named_file = spec != "bytes" and not spec.startswith("tiktoken:")
-        if named_file and OUTPUT_PLACEHOLDER not in spec and not Path(spec).is_file():
+        local = OUTPUT_PLACEHOLDER not in spec and not storage.is_remote(spec)
+        if named_file and local and not Path(spec).is_file():
             raise ParamError("tokenizer", f"tokenizer file {spec!r} not found")
         check_positive_int("max_tokens_per_shard", params["max_tokens_per_shard"])
         check_positive_int("encode_threads", params["encode_threads"])
@@ -90,7 +93,8 @@ class Tokenize(Writer):
 
     def setup(self, ctx: TaskContext) -> None:
         if self._tok is None:
-            self._load(self.tokenizer_spec.replace(OUTPUT_PLACEHOLDER, str(ctx.output_root)))
+            spec = self.tokenizer_spec.replace(OUTPUT_PLACEHOLDER, str(ctx.output_root))
+            self._load(str(storage.stage_local(spec)))  # a URL: fetched to the local cache
 
     @property
     def tokenizer(self) -> ShardTokenizer:
@@ -113,7 +117,7 @@ class Tokenize(Writer):
 
     def open_file(self, ctx: TaskContext) -> None:
         assert ctx.part_name is not None and self.format is not None
-        folder = ctx.resolve(self.output_folder)
+        folder = local_folder(ctx, self.output_folder, "token shards", "output_folder")
         self._set = ShardSetWriter(folder, ctx.part_name, self.format, self.max_tokens)
 
     def write_batch(self, batch: Batch) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from fineweb_kit.document import Batch
+from fineweb_kit.io import storage
 from fineweb_kit.steps.base import Params, PipelineStep, TaskContext
 from fineweb_kit.steps.params import ParamError, check_choice, check_name, check_positive_int
 from fineweb_kit.tokenizer.encodings import ENDOFTEXT
@@ -100,8 +101,14 @@ class TrainTokenizer(PipelineStep):
         tok = self._trainer.finish(self.num_threads)
         self._trainer = None
         path = self._ctx.resolve(self.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        {"fineweb": tok.save, "hf": tok.to_hf, "tiktoken": tok.to_tiktoken}[self.format](path)
+        save = {"fineweb": tok.save, "hf": tok.to_hf, "tiktoken": tok.to_tiktoken}[self.format]
+        if storage.is_remote(path):  # written locally, then uploaded whole
+            tmp = storage.local_temp_for(path)
+            save(tmp)
+            storage.commit(tmp, path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save(path)
         self.stats.add("vocab_size", tok.n_vocab)
         self.stats.time_s += time.perf_counter() - t0
         self._ctx.log.info("%s: wrote %d ids to %s", self.name, tok.n_vocab, path)

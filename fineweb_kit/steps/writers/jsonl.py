@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from fineweb_kit.document import Batch
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.base import TaskContext, Writer
 from fineweb_kit.steps.writers.record import to_record
 
@@ -31,7 +32,7 @@ class JsonlWriter(Writer):
         self.compression = compression
         self._file: IO[bytes] | None = None
 
-    def part_path(self, ctx: TaskContext) -> Path:
+    def part_path(self, ctx: TaskContext) -> AnyPath:
         assert ctx.part_name is not None
         return ctx.resolve(self.output_folder) / f"{ctx.part_name}{EXTENSIONS[self.compression]}"
 
