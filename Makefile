@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PATH := $(abspath $(VENV))/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup deps build sample test lint typecheck rust-test py-test wheel-test fmt clean
+.PHONY: setup deps build sample test ci lint typecheck rust-test py-test wheel-test fmt clean
 
 ## setup: venv + all dependencies + the Rust extension (release build), installed editable
 setup: deps build
@@ -27,9 +27,13 @@ build: $(PY)
 sample: setup
 	$(VENV)/bin/fineweb-kit run pipelines/sample.yaml
 
-## test: everything CI checks (sets up first if needed)
+## test: lint + Rust tests + Python tests (sets up first if needed)
 test: setup
 	$(MAKE) lint rust-test py-test
+
+## ci: everything CI checks (.ci/run): test, then the wheel installed like a user
+ci: test
+	$(MAKE) wheel-test
 
 lint: typecheck
 	cargo fmt --all --check
