@@ -296,20 +296,19 @@ def submit(
     """The ``run`` command for a slurm executor: validate, claim, write, submit (see module)."""
     cwd = Path.cwd()
     raw = resolve_config(plan.raw, cwd)
-    plan = RunPlan(
-        raw, parse_pipeline(raw, plan.pipeline.source), Path(raw["output"]), raw["executor"]
-    )
+    output = Path(raw["output"])  # Slurm runs keep their run folder on a shared file system
+    plan = RunPlan(raw, parse_pipeline(raw, plan.pipeline.source), output, raw["executor"])
     selected = list(range(len(plan.pipeline.stages))) if stages is None else stages
     if not dry_run and shutil.which("sbatch") is None:
         raise FinewebKitError("sbatch not found: submit from a machine with the Slurm client")
     if not dry_run:  # a dry run works offline (a laptop, a login node without the daemon)
         _check_partition(plan.executor.get("partition"), plan.pipeline.source)
     listed = _list_inputs(plan, selected)
-    folder = RunFolder(plan.output)
-    slurm_dir = plan.output / "slurm"
+    folder = RunFolder(output)
+    slurm_dir = output / "slurm"
     config_path = slurm_dir / "pipeline.yaml"
     if not dry_run:
-        _refuse_active_jobs(plan.output)
+        _refuse_active_jobs(output)
         folder.claim(plan.raw, plan.pipeline.source)
         for i, files in listed.items():
             folder.stage_inputs(plan.pipeline.stages[i].name, lambda f=files: f)
@@ -319,7 +318,7 @@ def submit(
             part.script = render_script(plan, part, config_path, cwd)
     stats_script = render_stats_script(plan, config_path, cwd)
     if not any(stage_parts):
-        print(f"nothing to do: every task of {plan.output} is done", file=sys.stderr)
+        print(f"nothing to do: every task of {output} is done", file=sys.stderr)
         if not dry_run:
             folder.write_stats(plan.pipeline.name, [s.name for s in plan.pipeline.stages])
         return 0
@@ -328,9 +327,9 @@ def submit(
         return 0
     stats_path = _write_files(plan, stage_parts, stats_script, config_path)
     parts, stats_id = submit_parts(stage_parts, stats_path)
-    _record_jobs(plan.output, parts, stats_id)
+    _record_jobs(output, parts, stats_id)
     _print_submitted(plan, parts, stats_id)
-    return wait_for(plan.output) if wait else 0
+    return wait_for(output) if wait else 0
 
 
 def _write_files(

@@ -32,7 +32,7 @@ from typing import Any
 
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.io import storage
-from fineweb_kit.io.storage import AnyPath, atomic_write
+from fineweb_kit.io.storage import AnyPath, PathArg, atomic_write
 from fineweb_kit.stats import StepStats
 
 STATE = "_state"
@@ -78,7 +78,7 @@ def part_name(index: int, path: str) -> str:
 class RunFolder:
     """Reads and writes the bookkeeping of one run's output folder."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: PathArg) -> None:
         self.root: AnyPath = storage.as_path(root)
 
     # --- run identity -------------------------------------------------------------------
@@ -141,18 +141,19 @@ class RunFolder:
             return files
         # Tasks of one stage may start together (Slurm arrays): the first listing written wins,
         # and every task uses it, so all agree on which file has which index.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".inputs.json.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        local = storage.local_path(path)
+        local.parent.mkdir(parents=True, exist_ok=True)
+        tmp = local.with_name(f".inputs.json.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             with open(tmp, "w") as f:
                 json.dump(files, f, indent=0)
                 f.flush()
                 os.fsync(f.fileno())
-            os.link(tmp, path)  # atomic create-if-absent
+            os.link(tmp, local)  # atomic create-if-absent
         except FileExistsError:
-            files = json.loads(path.read_text())
+            files = json.loads(local.read_text())
         except OSError:  # a file system without hard links: last writer wins (same listing)
-            os.replace(tmp, path)
+            os.replace(tmp, local)
         finally:
             tmp.unlink(missing_ok=True)
         return files
@@ -186,9 +187,8 @@ class RunFolder:
     def stage_stats(self, stage: str) -> tuple[list[dict[str, Any]], int]:
         """Per-step stats of a stage merged over all markers, and how many markers."""
         merged: list[tuple[str, StepStats]] = []
-        markers = sorted((self.stage_dir(stage) / "files").glob("*.json")) + sorted(
-            (self.stage_dir(stage) / "tasks").glob("*.json")
-        )
+        markers: list[AnyPath] = sorted((self.stage_dir(stage) / "files").glob("*.json"))
+        markers += sorted((self.stage_dir(stage) / "tasks").glob("*.json"))
         for marker in markers:
             for i, step in enumerate(json.loads(marker.read_text()).get("steps", [])):
                 if i == len(merged):

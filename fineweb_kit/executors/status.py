@@ -18,6 +18,7 @@ from fineweb_kit.executors.ray_tasks import read_task_states
 from fineweb_kit.executors.slurm_queue import RankState, query_tasks, read_jobs, stage_ranks
 from fineweb_kit.executors.state import RunFolder
 from fineweb_kit.io import storage
+from fineweb_kit.io.storage import AnyPath
 
 # squeue states grouped the way `status` reports them
 _GROUPS = {
@@ -64,10 +65,8 @@ def run_status(output: str | Path) -> list[StageStatus]:
         name = str(stage.get("name", f"stage{i}"))
         inputs_file = folder.stage_dir(name) / "inputs.json"
         inputs = len(json.loads(inputs_file.read_text())) if inputs_file.is_file() else None
-        failed = [
-            json.loads(p.read_text())
-            for p in sorted((folder.stage_dir(name) / "errors").glob("*.json"))
-        ]
+        errors: list[AnyPath] = sorted((folder.stage_dir(name) / "errors").glob("*.json"))
+        failed = [json.loads(p.read_text()) for p in errors]
         done_tasks = folder.done_tasks(name)
         files_done = len(folder.done_files(name))
         if done_tasks and inputs is not None:  # whole-task stages count their tasks' inputs
@@ -84,11 +83,12 @@ def run_status(output: str | Path) -> list[StageStatus]:
     return out
 
 
-def _add_slurm(output: Path, stages: list[StageStatus]) -> None:
+def _add_slurm(output: AnyPath, stages: list[StageStatus]) -> None:
     """Adds Slurm's view of each stage's last submitted array tasks (if any were)."""
     if storage.is_remote(output):  # Slurm runs keep their run folder on a shared file system
         return
-    jobs = read_jobs(output)
+    local = storage.local_path(output)
+    jobs = read_jobs(local)
     if not jobs:
         return
     ids = [p["job_id"] for parts in jobs.get("stages", {}).values() for p in parts]
@@ -101,7 +101,7 @@ def _add_slurm(output: Path, stages: list[StageStatus]) -> None:
         parts = jobs["stages"].get(st.name)
         if parts:
             st.slurm_jobs = [p["job_id"] for p in parts]
-            st.slurm = stage_ranks(output, st.name, parts, tasks)
+            st.slurm = stage_ranks(local, st.name, parts, tasks)
 
 
 def format_status(stages: list[StageStatus]) -> str:

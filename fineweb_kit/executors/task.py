@@ -209,7 +209,7 @@ def _record_errors(folder: RunFolder, stage: str, rank: int, result: TaskResult)
 def _local_log(path: AnyPath) -> Path:
     """The local file a task logs to: ``path`` itself, or a staging file for a URL."""
     if not storage.is_remote(path):
-        return path  # type: ignore[return-value]
+        return storage.local_path(path)
     return storage.staging_dir() / "logs" / path.path.replace("/", "_")  # type: ignore[union-attr]
 
 

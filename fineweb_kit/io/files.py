@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from fineweb_kit.exceptions import InputError
 from fineweb_kit.io import storage
+from fineweb_kit.io.storage import AnyPath
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -21,7 +22,7 @@ LZ4_MAGIC = b"\x04\x22\x4d\x18"
 OUTPUT_PLACEHOLDER = "{output}"
 
 
-def expand_globs(patterns: list[str], output_root: Path) -> list[str]:
+def expand_globs(patterns: list[str], output_root: AnyPath) -> list[str]:
     """Sorted, de-duplicated files matching ``patterns``; ``{output}`` is the run's output root.
 
     A pattern that matches nothing raises :class:`InputError` naming it.
@@ -60,7 +61,9 @@ def open_binary(path: str | Path) -> IO[bytes]:
     raw = storage.open_read(path)
     if kind == "gzip":
         member = gzip.GzipFile(fileobj=raw, mode="rb")
-        member.myfileobj = raw  # closed with it, as gzip.open does for a file it opened
+        # closed with it, as gzip.open does for a file it opened; typeshed types the attribute
+        # as the FileIO that gzip.open makes, but GzipFile only calls its close()
+        member.myfileobj = raw  # type: ignore[assignment]
         return member  # type: ignore[return-value]
     if kind == "zstd":
         import zstandard

@@ -32,12 +32,15 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     UPath = None  # type: ignore[assignment,misc]
 
 AnyPath = Union[Path, "UPath"]
+"""A storage location as :func:`as_path` returns it: ``Path`` when local, ``UPath`` when remote."""
+PathArg = Union[str, "os.PathLike[str]", "UPath"]
+"""What the functions here accept: a path or URL string, a ``Path`` or a ``UPath``."""
 READ_BLOCK = 16 * 1024 * 1024
 """Bytes fetched per request when reading a remote file."""
 _LOCAL_PROTOCOLS = ("file://", "local://")
 
 
-def is_remote(path: str | os.PathLike[str]) -> bool:
+def is_remote(path: PathArg) -> bool:
     """True for a URL other than ``file://`` (``s3://bucket/key``, ``gs://...``, ``hf://...``)."""
     if UPath is not None and isinstance(path, UPath):
         return path.protocol not in ("", "file", "local")
@@ -45,7 +48,7 @@ def is_remote(path: str | os.PathLike[str]) -> bool:
     return "://" in text and not text.startswith(_LOCAL_PROTOCOLS)
 
 
-def as_path(path: str | os.PathLike[str]) -> AnyPath:
+def as_path(path: PathArg) -> AnyPath:
     """``Path`` for a local path or ``file://`` URL, ``UPath`` for a remote URL."""
     if isinstance(path, Path):
         return path
@@ -62,19 +65,28 @@ def as_path(path: str | os.PathLike[str]) -> AnyPath:
     return path if isinstance(path, UPath) else UPath(str(path))
 
 
+def local_path(path: PathArg) -> Path:
+    """``path`` as a local ``Path``, for code that works only on local files or has already
+    checked ``not is_remote(path)``; a URL raises :class:`StorageError`."""
+    p = as_path(path)
+    if not isinstance(p, Path):
+        raise StorageError(f"{path}: expected a local path here, not a URL")
+    return p
+
+
 def canonical(path: str) -> str:
     """A stable name for an input: a URL as given, a local path resolved (``realpath``)."""
     return path if is_remote(path) else os.path.realpath(path)
 
 
-def join(root: str | os.PathLike[str], folder: str | os.PathLike[str]) -> AnyPath:
+def join(root: PathArg, folder: PathArg) -> AnyPath:
     """``folder`` if it is absolute or a URL, else ``root / folder``."""
     if is_remote(folder) or Path(str(folder)).is_absolute():
         return as_path(folder)
     return as_path(root) / str(folder)
 
 
-def filesystem(path: str | os.PathLike[str]) -> tuple[Any, str]:
+def filesystem(path: PathArg) -> tuple[Any, str]:
     """The fsspec filesystem of a remote ``path`` and the path as that filesystem names it."""
     p = as_path(path)
     if not is_remote(p):
@@ -101,10 +113,10 @@ def glob_files(pattern: str) -> list[str]:
     return sorted(_url(fs, p) for p, info in matches.items() if info.get("type") == "file")
 
 
-def open_read(path: str | os.PathLike[str], block_size: int = READ_BLOCK) -> IO[bytes]:
+def open_read(path: PathArg, block_size: int = READ_BLOCK) -> IO[bytes]:
     """Opens a local file, or a remote one buffered in ``block_size`` blocks with read-ahead."""
     if not is_remote(path):
-        return open(as_path(path), "rb")
+        return open(local_path(path), "rb")
     fs, p = filesystem(path)
     try:
         f = fs.open(p, "rb", block_size=block_size, cache_type="readahead")
@@ -163,7 +175,7 @@ def local_temp_for(final: AnyPath) -> Path:
     """Where to write ``final`` before it is complete: beside it (local) or in the staging
     folder (remote; :func:`commit` uploads it)."""
     if not is_remote(final):
-        return final.with_name(f".{final.name}.tmp")
+        return local_path(final).with_name(f".{final.name}.tmp")
     return staging_dir() / f"{uuid.uuid4().hex}_{final.name}"
 
 
@@ -174,7 +186,7 @@ def commit(tmp: Path, final: AnyPath) -> None:
     ``final`` and delete the temporary key; ``tmp`` is removed in every case.
     """
     if not is_remote(final):
-        tmp.replace(final)
+        tmp.replace(local_path(final))
         return
     fs, final_key = filesystem(final)
     parent, name = final_key.rsplit("/", 1)
@@ -217,7 +229,7 @@ def make_parent(final: AnyPath) -> None:
 
 
 @contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
+def atomic_write(path: PathArg, mode: str = "w") -> Iterator[IO[Any]]:
     """Writes to a temporary file and puts it in place as ``path`` only on success."""
     final = as_path(path)
     make_parent(final)
@@ -242,14 +254,14 @@ def upload(local: Path, final: AnyPath) -> None:
     commit(tmp, final)
 
 
-def stage_local(path: str | os.PathLike[str]) -> Path:
+def stage_local(path: PathArg) -> Path:
     """A local copy of a remote file or folder (cached in the staging folder under a name
     derived from the URL, reused while the remote size is unchanged); a local path as is.
 
     For what must be a local file: tokenizer and model files, shard folders for training.
     """
     if not is_remote(path):
-        return as_path(path)  # type: ignore[return-value]
+        return local_path(path)
     fs, p = filesystem(path)
     target = staging_dir() / "cache" / _url(fs, p).replace("://", "/")
     if fs.isdir(p):

@@ -16,6 +16,7 @@ from typing import Any
 
 from fineweb_kit.config import did_you_mean, fail, load_yaml
 from fineweb_kit.exceptions import ConfigError
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.pipeline.registry import step_types
 from fineweb_kit.pipeline.signature import nested_kind, step_parameters, type_problem
 from fineweb_kit.steps.base import PipelineStep, Source, Writer
@@ -77,7 +78,7 @@ class StageSpec:
         """Whether the stage is marked done per task (a step needs all its task's units)."""
         return any(s.cls.whole_task for s in self.steps)
 
-    def list_units(self, output_root: Path) -> list[str]:
+    def list_units(self, output_root: AnyPath) -> list[str]:
         """The stage's units of work, listed by its source from its parameters."""
         source = self.source.cls
         assert issubclass(source, Source)

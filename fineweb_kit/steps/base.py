@@ -201,7 +201,7 @@ class Source(PipelineStep):
     abstract = True
 
     @classmethod
-    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
+    def list_units(cls, params: Mapping[str, Any], output_root: AnyPath) -> list[str]:
         """Names of the stage's units, in a stable order."""
         raise NotImplementedError
 
@@ -238,13 +238,13 @@ class Reader(Source):
         check_positive_int("batch_size", params.get("batch_size", 256))
 
     @classmethod
-    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
+    def list_units(cls, params: Mapping[str, Any], output_root: AnyPath) -> list[str]:
         """All input files matched by ``paths``, sorted, without duplicates."""
         from fineweb_kit.io.files import expand_globs
 
         return expand_globs(_paths(params["paths"]), output_root)
 
-    def list_files(self, output_root: Path) -> list[str]:
+    def list_files(self, output_root: AnyPath) -> list[str]:
         """The files this built reader reads (``list_units`` of its ``paths``)."""
         return type(self).list_units({"paths": self.paths}, output_root)
 

@@ -20,4 +20,4 @@ def local_folder(ctx: TaskContext, folder: str, what: str, key: str = "folder") 
             f"shared file system, not to a URL; set `{key}:` to an absolute path such as "
             "/mnt/shared/..."
         )
-    return root  # type: ignore[return-value]
+    return storage.local_path(root)

@@ -29,10 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import uuid
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +37,7 @@ import numpy as np
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import InputError
 from fineweb_kit.io.files import open_text
+from fineweb_kit.io.storage import AnyPath, atomic_write
 from fineweb_kit.steps.base import Filter, Params, TaskContext
 from fineweb_kit.steps.classifiers.score_filter import read_score
 from fineweb_kit.steps.params import WriterConfig, check_name, check_range
@@ -148,7 +146,8 @@ class TopFractionFilter(Filter):
         cache = ctx.state_dir / "top_fraction.json"
         self.cut = self._cached_cut(cache) or compute_cut(self._files, self.key, self.fraction)
         if not cache.is_file():
-            _write_shared(cache, self.cut)
+            with atomic_write(cache) as f:  # tasks may race here: they write the same cut
+                json.dump(self.cut, f)
         ctx.log.info(
             "TopFractionFilter: keep %d of %d documents; cut-off %s=%s (file %d, doc %d)",
             self.cut["k"],
@@ -159,7 +158,7 @@ class TopFractionFilter(Filter):
             self.cut["pos"],
         )
 
-    def _cached_cut(self, path: Path) -> dict[str, Any] | None:
+    def _cached_cut(self, path: AnyPath) -> dict[str, Any] | None:
         try:
             cut = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -197,11 +196,3 @@ class TopFractionFilter(Filter):
                 f"counted {expected}: it must directly follow the reader, without limit"
             )
         super().close_file(ctx, ok)
-
-
-def _write_shared(path: Path, data: dict[str, Any]) -> None:
-    """Atomic write that concurrent tasks may race on: each writes its own temporary file, and
-    the last rename wins (every task computes the same cut)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)

@@ -7,11 +7,11 @@ of work (``duplicates``, one task) that merges all keys in ``memory_budget_mb``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from fineweb_kit.dedup.keys import check_key_folder, find_duplicates, open_key_sink
 from fineweb_kit.dedup.records import budget_bytes, file_index
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.base import TaskContext, UnitStep
 from fineweb_kit.steps.dedup.sink_step import DedupParams, SinkStep
 from fineweb_kit.steps.local_folder import local_folder
@@ -69,7 +69,7 @@ class KeyFind(DedupParams, UnitStep):
         self.budget = budget_bytes(memory_budget_mb)
 
     @classmethod
-    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
+    def list_units(cls, params: Mapping[str, Any], output_root: AnyPath) -> list[str]:
         return ["duplicates"]
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:

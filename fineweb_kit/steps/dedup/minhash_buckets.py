@@ -13,11 +13,11 @@ its name; pairs are written to a temporary name and renamed when the bucket is d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from fineweb_kit.dedup.minhash import MinhashSettings, find_pairs
 from fineweb_kit.dedup.records import budget_bytes
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.base import TaskContext, UnitStep
 from fineweb_kit.steps.dedup.sink_step import DedupParams
 from fineweb_kit.steps.local_folder import local_folder
@@ -40,7 +40,7 @@ class MinhashBuckets(DedupParams, UnitStep):
         self.budget = budget_bytes(memory_budget_mb)
 
     @classmethod
-    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
+    def list_units(cls, params: Mapping[str, Any], output_root: AnyPath) -> list[str]:
         settings = MinhashSettings.from_config(params.get("config"))
         return [f"bucket_{b:03d}" for b in range(settings.num_buckets)]
 

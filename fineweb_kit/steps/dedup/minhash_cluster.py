@@ -19,10 +19,10 @@ kept document id, cluster number, cluster size), then ``clusters/summary.json`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Literal
 
 from fineweb_kit.dedup.minhash import MinhashSettings, cluster
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.base import TaskContext, UnitStep
 from fineweb_kit.steps.dedup.sink_step import DedupParams
 from fineweb_kit.steps.local_folder import local_folder
@@ -45,7 +45,7 @@ class MinhashCluster(DedupParams, UnitStep):
         self.keep = keep
 
     @classmethod
-    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
+    def list_units(cls, params: Mapping[str, Any], output_root: AnyPath) -> list[str]:
         return ["clusters"]
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:

@@ -43,6 +43,7 @@ from fineweb_kit.document import Batch
 from fineweb_kit.shards.tokenizer import from_fineweb_kit
 from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
 from fineweb_kit.steps.base import TaskContext, Writer
+from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
 from fineweb_kit.steps.readers.conversations import MESSAGES_KEY
 from fineweb_kit.tokenizer import Tokenizer
@@ -103,13 +104,13 @@ class PackConversations(Writer):
         self._pending: list[list[dict]] = []
 
     def setup(self, ctx: TaskContext) -> None:
-        folder = ctx.resolve(self.output_folder)
+        folder = local_folder(ctx, self.output_folder, "token shards", "output_folder")
         folder.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save(folder / TOKENIZER_FILE)  # atomic; same content from every task
 
     def open_file(self, ctx: TaskContext) -> None:
         assert ctx.part_name is not None
-        folder = ctx.resolve(self.output_folder)
+        folder = local_folder(ctx, self.output_folder, "token shards", "output_folder")
         self._set = ShardSetWriter(folder, ctx.part_name, self.format, self.max_tokens)
 
     def write_batch(self, batch: Batch) -> None:

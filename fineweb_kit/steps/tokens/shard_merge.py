@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fineweb_kit.io.files import expand_globs
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.shards.merge import merge_shards
 from fineweb_kit.steps.base import Params, TaskContext, UnitStep
 from fineweb_kit.steps.local_folder import local_folder
@@ -56,7 +57,7 @@ class ShardMerge(UnitStep):
         check_positive_int("val_tokens", params["val_tokens"], minimum=0)
 
     @classmethod
-    def list_units(cls, params: Mapping[str, Any], output_root: Path) -> list[str]:
+    def list_units(cls, params: Mapping[str, Any], output_root: AnyPath) -> list[str]:
         return ["all"]
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:

@@ -107,8 +107,9 @@ class TrainTokenizer(PipelineStep):
             save(tmp)
             storage.commit(tmp, path)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            save(path)
+            local = storage.local_path(path)
+            local.parent.mkdir(parents=True, exist_ok=True)
+            save(local)
         self.stats.add("vocab_size", tok.n_vocab)
         self.stats.time_s += time.perf_counter() - t0
         self._ctx.log.info("%s: wrote %d ids to %s", self.name, tok.n_vocab, path)
