@@ -11,6 +11,7 @@ import pytest
 from fineweb_kit.config import load_yaml
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.pipeline import parse_pipeline
+from fineweb_kit.rl.config import parse_post_config
 from fineweb_kit.train.config import parse_config
 from tests.conftest import REPO
 from tests.pipeline.helpers import cli, read_jsonl_folder, split_cc_docs
@@ -28,7 +29,10 @@ def test_recipe_says_what_it_is_for_and_validates(path: Path):
     assert not any("draft" in line.lower() or "fragment" in line.lower() for line in header)
     data = load_yaml(path)
     if "stages" not in data:  # a training config (fineweb-kit train)
-        parse_config(data, str(path))
+        if data.get("kind") in ("rm", "dpo", "rl"):
+            parse_post_config(data, str(path))
+        else:
+            parse_config(data, str(path))
         return
     if path.name in USER_MODELS:
         with pytest.raises(ConfigError, match=re.escape(USER_MODELS[path.name])):
