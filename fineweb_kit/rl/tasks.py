@@ -51,22 +51,22 @@ def _level0(r: random.Random) -> tuple[str, int]:
     return f"What is {a} - {b}?", a - b
 
 
-def _level1(r: random.Random) -> tuple[str, int]:
+def _story(r: random.Random, lo: int, hi: int) -> tuple[str, int]:
+    """Someone gets or gives away things; both counts in ``[lo, hi]``."""
     name, thing = r.choice(_NAMES), r.choice(_THINGS)
-    a, b = r.randint(0, 9), r.randint(0, 9)
+    a, b = r.randint(lo, hi), r.randint(lo, hi)
     if r.random() < 0.5:
         return f"{name} has {a} {thing} and gets {b} more. How many {thing} now?", a + b
     a, b = max(a, b), min(a, b)
     return f"{name} has {a} {thing} and gives away {b}. How many {thing} now?", a - b
+
+
+def _level1(r: random.Random) -> tuple[str, int]:
+    return _story(r, 0, 9)
 
 
 def _level2(r: random.Random) -> tuple[str, int]:
-    name, thing = r.choice(_NAMES), r.choice(_THINGS)
-    a, b = r.randint(10, 99), r.randint(10, 99)
-    if r.random() < 0.5:
-        return f"{name} has {a} {thing} and gets {b} more. How many {thing} now?", a + b
-    a, b = max(a, b), min(a, b)
-    return f"{name} has {a} {thing} and gives away {b}. How many {thing} now?", a - b
+    return _story(r, 10, 99)
 
 
 def _level3(r: random.Random) -> tuple[str, int]:
