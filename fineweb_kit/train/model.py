@@ -271,10 +271,13 @@ class GPT(nn.Module):
         doc_ids: torch.Tensor | None = None,
         cache: KVCache | None = None,
         last_only: bool = False,
+        loss_reduction: str = "mean",
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``doc_ids`` (B, T): document-aware attention and positions (see the module doc);
         ``cache``: append ``idx`` to a :class:`KVCache` and attend over it; ``last_only``:
-        logits of the last position only, (B, 1, V) (generation; nanoGPT does the same)."""
+        logits of the last position only, (B, 1, V) (generation; nanoGPT does the same);
+        ``loss_reduction``: ``"mean"`` over the counted targets, or their ``"sum"`` (the
+        trainer divides by the count of a whole optimizer step)."""
         t = idx.shape[1]
         end = t + (cache.pos if cache is not None else 0)
         if end > self.cfg.max_seq_len:
@@ -304,7 +307,10 @@ class GPT(nn.Module):
         if targets is None:
             return logits, None
         loss = F.cross_entropy(
-            logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1
+            logits.float().reshape(-1, logits.size(-1)),
+            targets.reshape(-1),
+            ignore_index=-1,
+            reduction=loss_reduction,
         )
         return logits, loss
 

@@ -14,8 +14,11 @@ seeded data order and DDP are the pre-trainer's own:
   told apart by their leading ``<|bos|>`` (:func:`fineweb_kit.chat.packing.segment_ids`).
   Target ``t`` is token ``t + 1`` when it is in the same conversation and its mask is 1, else
   ``-1``: prompts, tool outputs, padding and the step from one conversation into the next
-  never count, in the loss and in the logged loss (the mean over counted tokens of each
-  micro-batch, ``GPT.forward``; micro-batches are averaged, as in pre-training).
+  never count, in the loss and in the logged loss. The loss of an optimizer step is the sum
+  of the per-token losses over all its counted targets (every micro-batch, every rank)
+  divided by their count (``Trainer.accumulate``; HF ``Trainer``/TRL's normalisation), so a
+  micro-batch weighs by its assistant tokens; the eval loss is the same mean over the
+  held-out windows.
 - **Attention**: each window carries per-token conversation ids, so the model attends only
   within a conversation and positions restart at each (document-aware masks, see
   ``model.py``): a packed conversation is trained exactly as if it were alone.

@@ -217,17 +217,19 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self) -> float | None:
+        """Validation loss: the mean over every counted target of the fixed windows."""
         if not self.val_batches:
             return None
         self.model.eval()
-        losses = []
+        total, count = 0.0, 0
         for batch in self.val_batches:
             inputs = [t.to(self.device) for t in self._val_inputs(batch)]
             with self._autocast():
-                _, loss = self.model(*inputs)
-            losses.append(float(loss))
+                _, loss = self.model(*inputs, loss_reduction="sum")
+            total += float(loss)
+            count += int((inputs[1] != -1).sum())
         self.model.train()
-        return sum(losses) / len(losses)
+        return total / max(1, count)
 
     def _val_inputs(self, rows: Any) -> tuple[torch.Tensor, ...]:
         """Model inputs of one validation batch: (inputs, targets) of pre-training windows."""
@@ -235,34 +237,53 @@ class Trainer:
 
     def train_step(self) -> tuple[float, float]:
         """One optimizer step over ``grad_accum`` micro-batches; returns (loss, grad norm)."""
-        c, d = self.cfg, self.dist
-        accum = c.train.grad_accum
         for g in self.opt.param_groups:
-            g["lr"] = lr_at(self.step, c)
-        total = torch.zeros((), device=self.device)
-        for micro in range(accum):
-            # (inputs, targets) for pre-training; SFT adds per-token document ids
-            batch = self.sampler.batch(
-                self.step, micro * d.world + d.rank, accum * d.world, c.train.batch_size
-            )
-            inputs = [t.to(self.device, non_blocking=True) for t in batch]
-            sync = micro == accum - 1 or d.world == 1
-            ctx = contextlib.nullcontext() if sync else self.fwd.no_sync()
-            with ctx, self._autocast():
-                _, loss = self.fwd(*inputs)
-            with ctx:
-                (loss / accum).backward()
-            total += loss.detach()
+            g["lr"] = lr_at(self.step, self.cfg)
+        loss = self.accumulate()
         norm = torch.nn.utils.clip_grad_norm_(
-            self.model.parameters(), c.optim.grad_clip or float("inf")
+            self.model.parameters(), self.cfg.optim.grad_clip or float("inf")
         )
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
-        total /= accum
+        return loss, float(norm)
+
+    def accumulate(self) -> float:
+        """Forward and backward over the step's ``grad_accum`` micro-batches (on every rank):
+        leaves in ``.grad`` the gradient of the step's loss and returns that loss, the sum of
+        the per-token losses over every counted target (``!= -1``) of the step divided by
+        their count. So a micro-batch weighs by its counted tokens: in SFT, one with few
+        assistant tokens does not weigh as much as one with many (the normalisation of HF
+        ``Trainer``/TRL's ``num_items_in_batch`` with ``average_tokens_across_devices``;
+        nanochat's ``chat_sft`` averages micro-batch means instead). In pre-training every
+        micro-batch counts the same number of targets: the mean of micro-batch means."""
+        c, d = self.cfg, self.dist
+        accum = c.train.grad_accum
+        batches = [  # (inputs, targets) for pre-training; SFT adds per-token document ids
+            [
+                t.to(self.device, non_blocking=True)
+                for t in self.sampler.batch(
+                    self.step, micro * d.world + d.rank, accum * d.world, c.train.batch_size
+                )
+            ]
+            for micro in range(accum)
+        ]
+        count = torch.stack([(b[1] != -1).sum() for b in batches]).sum()
         if d.world > 1:
-            dist.all_reduce(total)  # gloo has no AVG
-            total /= d.world
-        return float(total), float(norm)
+            dist.all_reduce(count)
+        count = count.clamp_min(1)
+        scale = d.world / count  # DDP averages gradients over ranks: undo it, divide by count
+        total = torch.zeros((), device=self.device)
+        for micro, inputs in enumerate(batches):
+            sync = micro == accum - 1 or d.world == 1
+            ctx = contextlib.nullcontext() if sync else self.fwd.no_sync()
+            with ctx, self._autocast():
+                _, loss = self.fwd(*inputs, loss_reduction="sum")
+            with ctx:
+                (loss * scale).backward()
+            total += loss.detach()
+        if d.world > 1:
+            dist.all_reduce(total)
+        return float(total / count)
 
     def run(self) -> list[dict[str, Any]]:
         c, d = self.cfg, self.dist

@@ -51,6 +51,41 @@ def test_loss_counts_only_assistant_tokens(sft_setup, tmp_path):
     assert rows[0]["val_loss"] is not None
 
 
+def test_step_loss_is_the_token_mean_over_all_micro_batches(sft_setup, tmp_path):
+    """With accumulation, a step's gradient and logged loss are those of one batch holding all
+    its micro-batches (counted-token sum / count), not a mean of micro-batch means."""
+    root = sft_setup
+
+    def trainer(name: str, batch_size: int, grad_accum: int) -> SFTTrainer:
+        cfg = sft_config(
+            root, tmp_path / name, max_steps=1, batch_size=batch_size, grad_accum=grad_accum
+        )
+        return SFTTrainer(parse_config(cfg, "sft"))
+
+    one, two = trainer("one", 4, 1), trainer("two", 2, 2)
+    x, y, doc = one.sampler.batch(0, 0, 1, 4)
+    y = y.clone()
+    y[:2][(y[:2] != -1).cumsum(1) > 1] = -1  # micro-batch 0: 2 counted targets, 1: many more
+    counts = [int((y[:2] != -1).sum()), int((y[2:] != -1).sum())]
+    assert counts[0] == 2 and counts[1] > 10 * counts[0], counts
+    one.sampler.batch = lambda step, stream, streams, batch: (x, y, doc)  # type: ignore[method-assign]
+    two.sampler.batch = (
+        lambda step, stream, streams, batch: (  # type: ignore[method-assign]
+            x[2 * stream : 2 * stream + 2],
+            y[2 * stream : 2 * stream + 2],
+            doc[2 * stream : 2 * stream + 2],
+        )
+    )
+    loss_one, loss_two = one.accumulate(), two.accumulate()
+    assert loss_two == pytest.approx(loss_one, rel=1e-5)
+    for (name, p1), p2 in zip(one.model.named_parameters(), two.model.parameters(), strict=True):
+        assert p1.grad is not None and p2.grad is not None
+        torch.testing.assert_close(p2.grad, p1.grad, rtol=1e-4, atol=1e-7, msg=name)
+    with torch.no_grad():  # the mean of micro-batch means would have logged another loss
+        means = [float(two.model(*two.sampler.batch(0, k, 2, 2))[1]) for k in (0, 1)]
+    assert abs(sum(means) / 2 - loss_one) > 0.01 * loss_one
+
+
 def test_resume_reproduces_uninterrupted_sft(sft_setup, tmp_path):
     root = sft_setup
     full = tmp_path / "full"
