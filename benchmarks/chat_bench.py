@@ -1,4 +1,5 @@
-"""Chat rendering + packing throughput: ChatTemplate.render_flat + best-fit packing vs a plain
+"""Chat rendering + packing throughput: ChatTemplate.render_packed (render, cut, best-fit into
+windows, in one Rust call) vs a plain
 Python renderer (one encode per piece, nanochat-style) and vs plain encoding of the same text.
 
 Run: python benchmarks/chat_bench.py [--reps 5]. Interleaved runs, medians, ratios; writes
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from fineweb_kit.chat import ChatTemplate, from_gsm8k, from_hh, render_plain, with_chat_specials
 from fineweb_kit.chat.messages import plain_text
-from fineweb_kit.chat.packing import assemble, best_fit, fill_rate, greedy
+from fineweb_kit.chat.packing import best_fit, fill_rate, greedy
 from fineweb_kit.tokenizer import Tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,11 +54,7 @@ def main() -> None:
     window = args.seq_len + 1
 
     def ours(t=t):
-        r = t.render_flat(convs, validated=True)
-        lengths = r.lengths
-        bins = best_fit(lengths, window)
-        assemble(r.ids, r.mask, r.conv_ends - lengths, lengths, bins, window, t.bos_id)
-        return r
+        return t.render_packed(convs, window, validated=True)
 
     def plain():
         return [render_plain(tok, c) for c in convs]
@@ -71,7 +68,7 @@ def main() -> None:
     def encode_2_threads():
         return tok.encode_to_numpy(texts, num_threads=2, disallowed_special=())
 
-    r = ours()
+    r = t.render_flat(convs, validated=True)
     n_tokens = len(r.ids)
     runs = {
         "ours": ours,

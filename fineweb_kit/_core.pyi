@@ -21,6 +21,7 @@ __all__ = [
     "__version__",
     "analyse_texts",
     "c4_filter_texts",
+    "chat_bins",
     "count_sentences",
     "dedup_find_duplicates",
     "dedup_remove_sentences",
@@ -267,6 +268,24 @@ class Bpe:
         """Renders validated conversations through the chat template (GIL released while
         encoding); ``specials``: ids of ``CHAT_SPECIALS`` in order. Returns ids, loss mask,
         conversation ends, turn ends, turns per conversation."""
+    def render_pack_chat(
+        self,
+        conversations: list[list[dict[str, object]]],
+        specials: list[int],
+        window: int,
+        overlong: str = "truncate",
+        packed: bool = True,
+        num_threads: int | None = None,
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.uint64],
+        tuple[int, int, int, int, int],
+    ]:
+        """Renders validated conversations and packs them into documents of at most ``window``
+        tokens (best-fit windows padded with ``specials[0]`` when ``packed``); returns
+        ``(ids, mask, doc_ends, (conversations, tokens_conversation, truncated, dropped,
+        windows_greedy))``."""
     def decode_bytes(self, ids: list[int]) -> bytes: ...
     def decode(self, ids: list[int]) -> str: ...
     def decode_array(self, ids: npt.NDArray[np.uint32]) -> bytes: ...
@@ -296,6 +315,16 @@ def train_bpe(
 # ============================================================================================
 # end of bpe
 # ============================================================================================
+
+# ============================================================================================
+# chat (rust/fineweb-kit-py/src/chat.rs) -- wrapped by fineweb_kit.chat (Bpe.render_*_chat too)
+# ============================================================================================
+
+def chat_bins(
+    lengths: npt.NDArray[np.uint32], window: int, best_fit: bool
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    """Windows of ``lengths`` (each ``<= window``) by best-fit decreasing or next-fit:
+    ``(members, ends)``, window ``b`` holding ``members[ends[b-1]:ends[b]]``."""
 
 # ============================================================================================
 # shards (rust/fineweb-kit-py/src/shards.rs) -- wrapped by fineweb_kit.shards

@@ -24,8 +24,10 @@ on its own, which equals encoding the whole rendered string with the specials re
 Speed: :meth:`ChatTemplate.render_flat` renders a whole batch in one Rust call
 (``rust/fineweb-kit-core/src/chat.rs`` + the walker in ``rust/fineweb-kit-py/src/chat.rs``):
 the message dicts are walked in Rust, texts borrowed without copy, then encoded and the mask
-written with the GIL released. ``benchmarks/chat_bench.py`` measures it against a plain
-per-piece Python renderer (:func:`render_plain`, also the test oracle).
+written with the GIL released; :meth:`ChatTemplate.render_packed` also cuts and packs the
+batch into windows in the same call (``chat/packing.rs``). ``benchmarks/chat_bench.py``
+measures it against a plain per-piece Python renderer (:func:`render_plain`, also the test
+oracle).
 """
 
 from __future__ import annotations
@@ -117,6 +119,24 @@ class RenderedBatch:
         return out
 
 
+@dataclass(frozen=True)
+class Packed:
+    """Conversations rendered and packed into token-shard documents
+    (:meth:`ChatTemplate.render_packed`): ``ids`` (uint32) and ``mask`` (uint8) of all
+    documents, ``doc_ends`` (uint64) their exclusive ends, and the counts: conversations
+    written (whole or cut), their tokens, how many were cut at a turn / dropped for length,
+    and the windows next-fit packing would have needed (0 when not packed)."""
+
+    ids: np.ndarray
+    mask: np.ndarray
+    doc_ends: np.ndarray
+    conversations: int
+    tokens_conversation: int
+    truncated: int
+    dropped: int
+    windows_greedy: int
+
+
 class ChatTemplate:
     """Renders conversations with a tokenizer that has the chat specials
     (:func:`~fineweb_kit.chat.specials.with_chat_specials`)."""
@@ -157,6 +177,28 @@ class ChatTemplate:
             convs, self._special_list, self.num_threads
         )
         return RenderedBatch(ids.view(np.int32), mask, conv_ends, turn_ends, counts)
+
+    def render_packed(
+        self,
+        conversations: Sequence[Conversation],
+        window: int,
+        *,
+        overlong: str = "truncate",
+        pack: bool = True,
+        validated: bool = False,
+    ) -> Packed:
+        """Renders and packs in one Rust call (GIL released): each conversation longer than
+        ``window`` tokens is cut after its last whole turn that keeps an assistant token
+        (``overlong="truncate"``, else dropped) or dropped (``"drop"``); then, with ``pack``,
+        best-fit windows of exactly ``window`` tokens padded with ``<|bos|>`` (mask 0)
+        (:mod:`fineweb_kit.chat.packing`), else one document per conversation."""
+        convs = conversations if validated else [validate(c) for c in conversations]
+        if not isinstance(convs, list):
+            convs = list(convs)
+        ids, mask, ends, counts = self.tokenizer._core.render_pack_chat(
+            convs, self._special_list, window, overlong, pack, self.num_threads
+        )
+        return Packed(ids, mask, ends, *counts)
 
     def render_batch(
         self, conversations: Sequence[Conversation], *, validated: bool = False

@@ -153,6 +153,25 @@ def test_best_fit_beats_greedy_and_never_splits():
         assert sorted(i for b in bins for i in b) == list(range(3000))
         assert all(lengths[b].sum() <= 1025 for b in bins)
     assert fill_rate(lengths, bf, 1025) > 0.97 > fill_rate(lengths, gr, 1025) + 0.05
+    assert bf == _best_fit_oracle(lengths.tolist(), 1025)
+
+
+def _best_fit_oracle(lengths: list[int], window: int) -> list[list[int]]:
+    """Best-fit decreasing as the packing doc states it, in plain Python: longest first
+    (ties in input order), into the window with the least room that fits (ties: older)."""
+    bins: list[list[int]] = []
+    room: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        fits = [b for b in range(len(bins)) if room[b] >= lengths[i]]
+        if fits:
+            b = min(fits, key=lambda b: (room[b], b))
+        else:
+            bins.append([])
+            room.append(window)
+            b = len(bins) - 1
+        bins[b].append(i)
+        room[b] -= lengths[i]
+    return [sorted(b) for b in bins]
 
 
 def _pack(tmp_path, chat_tok, messages, **kw):

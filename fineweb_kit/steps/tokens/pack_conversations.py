@@ -34,11 +34,8 @@ import time
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
-from fineweb_kit.chat import packing
 from fineweb_kit.chat.specials import with_chat_specials
-from fineweb_kit.chat.template import ChatTemplate, RenderedBatch
+from fineweb_kit.chat.template import ChatTemplate
 from fineweb_kit.document import Batch
 from fineweb_kit.shards.tokenizer import from_fineweb_kit
 from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
@@ -126,48 +123,24 @@ class PackConversations(Writer):
             self._flush()
         self.stats.time_s += time.perf_counter() - t0
 
-    def _fit(self, r: RenderedBatch) -> tuple[np.ndarray, np.ndarray]:
-        """Start and kept length of each conversation (0: dropped)."""
-        lengths = r.lengths
-        starts = r.conv_ends - lengths
-        keep = lengths.copy()
-        turn_start = np.cumsum(r.turn_counts) - r.turn_counts
-        for i in np.flatnonzero(lengths > self.window).tolist():
-            n = 0
-            if self.overlong == "truncate":
-                s, e = int(starts[i]), int(r.conv_ends[i])
-                turns = r.turn_ends[turn_start[i] : turn_start[i] + r.turn_counts[i]] - s
-                n = packing.fit_to_window(r.mask[s:e], turns, self.window)
-            keep[i] = n
-            self.stats.add("conversations_truncated" if n else "dropped_too_long")
-        return starts, keep
-
     def _flush(self) -> None:
         if not self._pending:
             return
         assert self._set is not None
-        r = self.template.render_flat(self._pending, validated=True)
-        self._pending = []
-        starts, keep = self._fit(r)
-        ok = keep > 0
-        starts, keep = starts[ok], keep[ok]
-        real = int(keep.sum())
-        self.stats.add("conversations", int(ok.sum()))
-        self.stats.add("tokens_conversation", real)
-        if not self.pack:
-            idx = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, keep, strict=True)])
-            ends = np.cumsum(keep).astype(np.uint64)
-            self._set.append(r.ids[idx].astype(np.uint32), ends, r.mask[idx], add_boundary=False)
-            return
-        bins = packing.best_fit(keep, self.window)
-        self.stats.add("windows_greedy", len(packing.greedy(keep, self.window)))
-        ids, mask = packing.assemble(
-            r.ids, r.mask, starts, keep, bins, self.window, self.template.bos_id
+        p = self.template.render_packed(
+            self._pending, self.window, overlong=self.overlong, pack=self.pack, validated=True
         )
-        self.stats.add("windows", len(bins))
-        self.stats.add("tokens_padding", len(bins) * self.window - real)
-        ends = np.arange(1, len(bins) + 1, dtype=np.uint64) * np.uint64(self.window)
-        self._set.append(ids.astype(np.uint32), ends, mask, add_boundary=False)
+        self._pending = []
+        for key in ("conversations", "tokens_conversation"):
+            self.stats.add(key, getattr(p, key))
+        for key, n in (("conversations_truncated", p.truncated), ("dropped_too_long", p.dropped)):
+            if n:
+                self.stats.add(key, n)
+        if self.pack:
+            self.stats.add("windows", len(p.doc_ends))
+            self.stats.add("windows_greedy", p.windows_greedy)
+            self.stats.add("tokens_padding", len(p.ids) - p.tokens_conversation)
+        self._set.append(p.ids, p.doc_ends, p.mask, add_boundary=False)
 
     def close_file(self, ctx: TaskContext, ok: bool) -> None:
         assert self._set is not None

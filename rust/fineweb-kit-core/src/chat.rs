@@ -5,7 +5,9 @@
 //! glue, walking its message dicts) produced in template order. Text pieces are encoded as
 //! ordinary text (a special-token string typed by a user stays text), special pieces are
 //! single ids; every piece carries its mask bit. Turn and conversation ends are recorded as
-//! token offsets, where packing may cut without splitting a turn.
+//! token offsets, where packing ([`packing`]) may cut without splitting a turn.
+
+pub mod packing;
 
 use rayon::prelude::*;
 
@@ -41,7 +43,6 @@ pub struct Rendered {
 
 /// Executes a plan with `bpe`.
 pub fn render(bpe: &Bpe, plan: &[Piece<'_>]) -> CoreResult<Rendered> {
-    let mut r = Rendered::default();
     let text_bytes: usize = plan
         .iter()
         .map(|p| match p {
@@ -49,11 +50,23 @@ pub fn render(bpe: &Bpe, plan: &[Piece<'_>]) -> CoreResult<Rendered> {
             _ => 1,
         })
         .sum();
+    let mut r = Rendered::default();
     r.ids.reserve(text_bytes / 3 + 16);
     r.mask.reserve(text_bytes / 3 + 16);
+    render_into(bpe, plan.iter().copied(), &mut r)?;
+    Ok(r)
+}
+
+/// Executes a plan with `bpe`, appending to `r` (whose buffers a caller may reuse: cleared,
+/// they keep their capacity, so a repeated call touches no fresh memory).
+pub fn render_into<'a>(
+    bpe: &Bpe,
+    plan: impl IntoIterator<Item = Piece<'a>>,
+    r: &mut Rendered,
+) -> CoreResult<()> {
     let mut turns_in_conv = 0i64;
     for piece in plan {
-        match *piece {
+        match piece {
             Piece::Special(id, m) => {
                 r.ids.push(id);
                 r.mask.push(m);
@@ -74,7 +87,18 @@ pub fn render(bpe: &Bpe, plan: &[Piece<'_>]) -> CoreResult<Rendered> {
             }
         }
     }
-    Ok(r)
+    Ok(())
+}
+
+impl Rendered {
+    /// Empties the arrays, keeping their capacity.
+    pub fn clear(&mut self) {
+        self.ids.clear();
+        self.mask.clear();
+        self.conv_ends.clear();
+        self.turn_ends.clear();
+        self.turn_counts.clear();
+    }
 }
 
 /// [`render`] on `threads` threads (`None`: all cores): the plan is cut after conversation

@@ -345,6 +345,56 @@ impl PyBpe {
         ))
     }
 
+    /// Renders validated conversations and packs them into documents of at most `window`
+    /// tokens (`chat/packing.rs`): with `packed`, best-fit windows of exactly `window`
+    /// tokens padded with `<|bos|>`; else one document per conversation. Longer ones are
+    /// cut at a turn (`overlong="truncate"`) or dropped. Returns `(ids u32, mask u8,
+    /// doc_ends u64, (conversations, tokens_conversation, truncated, dropped,
+    /// windows_greedy))`.
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
+    #[pyo3(signature = (conversations, specials, window, overlong="truncate", packed=true, num_threads=None))]
+    fn render_pack_chat<'py>(
+        &self,
+        py: Python<'py>,
+        conversations: &Bound<'py, PyList>,
+        specials: [Rank; 11],
+        window: usize,
+        overlong: &str,
+        packed: bool,
+        num_threads: Option<usize>,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<u32>>,
+        Bound<'py, PyArray1<u8>>,
+        Bound<'py, PyArray1<u64>>,
+        (u64, u64, u64, u64, u64),
+    )> {
+        let p = guard(|| {
+            crate::chat::render_packed(
+                py,
+                &self.inner,
+                conversations,
+                specials,
+                num_threads,
+                window,
+                overlong,
+                packed,
+            )
+        })?;
+        let stats = (
+            p.conversations,
+            p.tokens_conversation,
+            p.truncated,
+            p.dropped,
+            p.windows_greedy,
+        );
+        Ok((
+            PyArray1::from_vec(py, p.ids),
+            PyArray1::from_vec(py, p.mask),
+            PyArray1::from_vec(py, p.doc_ends),
+            stats,
+        ))
+    }
+
     fn decode_bytes<'py>(&self, py: Python<'py>, ids: Vec<Rank>) -> PyResult<Bound<'py, PyBytes>> {
         let bytes = guard(|| py.detach(|| self.inner.decode_bytes(&ids)).map_err(to_py))?;
         Ok(PyBytes::new(py, &bytes))

@@ -1,14 +1,21 @@
 //! The Python side of `fineweb_kit_core::chat`: walks validated conversations (lists of
 //! message dicts, `fineweb_kit/chat/messages.py`'s model) into a rendering plan, borrowing
-//! every text (no copy), then renders it with the GIL released.
+//! every text (no copy), then renders (and packs) it with the GIL released.
+
+use std::cell::RefCell;
 
 use fineweb_kit_core::bpe::{Bpe, Rank};
+use fineweb_kit_core::chat::packing::{self, Overlong, Packed};
 use fineweb_kit_core::chat::{self, Piece};
+use fineweb_kit_core::error::CoreResult;
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyDict, PyList, PyString};
+
+use crate::error::guard;
 
 /// A plan step before the texts are borrowed: text pieces by index into the text list.
 enum Proto {
@@ -52,14 +59,14 @@ impl Walker {
     fn message(&mut self, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = msg.py();
         let msg = msg.cast::<PyDict>()?;
-        let role: PyBackedStr = msg
+        let role = msg
             .get_item(intern!(py, "role"))?
-            .ok_or_else(|| PyKeyError::new_err("message without role"))?
-            .extract()?;
+            .ok_or_else(|| PyKeyError::new_err("message without role"))?;
+        let role = role.cast::<PyString>()?.to_str()?;
         let content = msg
             .get_item(intern!(py, "content"))?
             .ok_or_else(|| PyKeyError::new_err("message without content"))?;
-        match &*role {
+        match role {
             "system" => self.wrapped(SYSTEM, &content, 0),
             "user" => self.wrapped(USER, &content, 0),
             "tool" => self.wrapped(TOOL_OUTPUT, &content, 0),
@@ -76,8 +83,7 @@ impl Walker {
                         let text = part
                             .get_item(intern!(py, "text"))?
                             .ok_or_else(|| PyKeyError::new_err("part without text"))?;
-                        let kind: PyBackedStr = kind.extract()?;
-                        match &*kind {
+                        match kind.cast::<PyString>()?.to_str()? {
                             "text" => self.text(&text, 1)?,
                             "tool_call" => self.wrapped(TOOL_CALL, &text, 1)?,
                             "tool_output" => self.wrapped(TOOL_OUTPUT, &text, 0)?,
@@ -99,6 +105,87 @@ impl Walker {
     }
 }
 
+/// Buffers one thread's renders reuse (see [`with_scratch`]).
+#[derive(Default)]
+struct Scratch {
+    texts: Vec<PyBackedStr>,
+    plan: Vec<Proto>,
+    rendered: chat::Rendered,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's [`Scratch`], emptied: the plan and the rendered conversations of
+/// a packing call live there, so a batch after the first touches no fresh memory for them
+/// (page faults on ~20 MB of fresh buffers cost about a tenth of a 12k-conversation render).
+/// A nested call (from Python code run during the walk) gets a fresh one.
+fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => {
+            let out = f(&mut s);
+            s.texts.clear(); // drops the borrowed strings' references now, with the GIL held
+            s.plan.clear();
+            s.rendered.clear();
+            out
+        }
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// Walks `conversations` into `scratch`'s plan (texts borrowed, not copied).
+fn walk(scratch: &mut Scratch, conversations: &Bound<'_, PyList>, ids: [Rank; 11]) -> PyResult<()> {
+    let mut w = Walker {
+        ids,
+        texts: std::mem::take(&mut scratch.texts),
+        plan: std::mem::take(&mut scratch.plan),
+    };
+    w.plan.reserve(conversations.len() * 16);
+    let walked = (|| {
+        for conv in conversations.iter() {
+            w.plan.push(Proto::Special(w.ids[BOS], 0));
+            for msg in conv.cast::<PyList>()?.iter() {
+                w.message(&msg)?;
+                w.plan.push(Proto::TurnEnd);
+            }
+            w.plan.push(Proto::ConvEnd);
+        }
+        Ok(())
+    })();
+    scratch.texts = w.texts;
+    scratch.plan = w.plan;
+    walked
+}
+
+/// The plan's pieces, texts resolved.
+fn pieces<'a>(plan: &'a [Proto], texts: &'a [PyBackedStr]) -> impl Iterator<Item = Piece<'a>> {
+    plan.iter().map(move |p| match *p {
+        Proto::Special(id, m) => Piece::Special(id, m),
+        Proto::Text(k, m) => Piece::Text(&texts[k], m),
+        Proto::TurnEnd => Piece::TurnEnd,
+        Proto::ConvEnd => Piece::ConvEnd,
+    })
+}
+
+/// Renders `scratch`'s plan into `scratch.rendered` (one thread: in place; more: in parallel).
+fn render_scratch(bpe: &Bpe, scratch: &mut Scratch, threads: Option<usize>) -> CoreResult<()> {
+    let Scratch {
+        texts,
+        plan,
+        rendered,
+    } = scratch;
+    if threads == Some(1) {
+        let bytes: usize = texts.iter().map(|t| t.len()).sum();
+        rendered.ids.reserve(bytes / 3 + plan.len());
+        rendered.mask.reserve(bytes / 3 + plan.len());
+        return chat::render_into(bpe, pieces(plan, texts), rendered);
+    }
+    let all: Vec<Piece<'_>> = pieces(plan, texts).collect();
+    *rendered = chat::render_parallel(bpe, &all, threads)?;
+    Ok(())
+}
+
 /// Walks `conversations` and renders them (see the module doc).
 pub(crate) fn render(
     py: Python<'_>,
@@ -107,31 +194,74 @@ pub(crate) fn render(
     ids: [Rank; 11],
     threads: Option<usize>,
 ) -> PyResult<chat::Rendered> {
-    let mut w = Walker {
-        ids,
-        texts: Vec::new(),
-        plan: Vec::with_capacity(conversations.len() * 16),
-    };
-    for conv in conversations.iter() {
-        w.plan.push(Proto::Special(w.ids[BOS], 0));
-        for msg in conv.cast::<PyList>()?.iter() {
-            w.message(&msg)?;
-            w.plan.push(Proto::TurnEnd);
-        }
-        w.plan.push(Proto::ConvEnd);
-    }
-    let Walker { texts, plan, .. } = w;
-    py.detach(|| {
-        let pieces: Vec<Piece<'_>> = plan
-            .iter()
-            .map(|p| match *p {
-                Proto::Special(id, m) => Piece::Special(id, m),
-                Proto::Text(k, m) => Piece::Text(&texts[k], m),
-                Proto::TurnEnd => Piece::TurnEnd,
-                Proto::ConvEnd => Piece::ConvEnd,
-            })
-            .collect();
-        chat::render_parallel(bpe, &pieces, threads)
+    with_scratch(|scratch| {
+        walk(scratch, conversations, ids)?;
+        py.detach(|| {
+            render_scratch(bpe, scratch, threads)?;
+            Ok(std::mem::take(&mut scratch.rendered)) // the arrays go to Python
+        })
+        .map_err(crate::error::to_py)
     })
-    .map_err(crate::error::to_py)
+}
+
+/// Walks, renders and packs `conversations` into `window`-token documents
+/// (`fineweb_kit_core::chat::packing::pack`); `overlong`: "truncate" or "drop".
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn render_packed(
+    py: Python<'_>,
+    bpe: &Bpe,
+    conversations: &Bound<'_, PyList>,
+    ids: [Rank; 11],
+    threads: Option<usize>,
+    window: usize,
+    overlong: &str,
+    packed: bool,
+) -> PyResult<Packed> {
+    let overlong = match overlong {
+        "truncate" => Overlong::Truncate,
+        "drop" => Overlong::Drop,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "overlong {other:?}: expected \"truncate\" or \"drop\""
+            )))
+        }
+    };
+    with_scratch(|scratch| {
+        walk(scratch, conversations, ids)?;
+        py.detach(|| {
+            render_scratch(bpe, scratch, threads)?;
+            packing::pack(&scratch.rendered, window, overlong, packed, ids[BOS])
+        })
+        .map_err(crate::error::to_py)
+    })
+}
+
+/// Windows of `lengths` (each `<= window`) by best-fit decreasing (`best_fit`) or next-fit in
+/// input order: `(members, ends)`, window `b` holding `members[ends[b-1]:ends[b]]`.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn chat_bins<'py>(
+    py: Python<'py>,
+    lengths: PyReadonlyArray1<'py, u32>,
+    window: u32,
+    best_fit: bool,
+) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<u32>>)> {
+    let lengths = lengths.as_slice()?;
+    let bins = guard(|| {
+        if best_fit {
+            packing::best_fit(lengths, window)
+        } else {
+            packing::greedy(lengths, window)
+        }
+        .map_err(crate::error::to_py)
+    })?;
+    Ok((
+        PyArray1::from_vec(py, bins.members),
+        PyArray1::from_vec(py, bins.ends),
+    ))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(chat_bins, m)?)?;
+    Ok(())
 }

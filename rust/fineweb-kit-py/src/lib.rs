@@ -24,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     html_guard::register(m)?;
     extract::register(m)?;
     bpe::register(m)?;
+    chat::register(m)?;
     text::register(m)?;
     shards::register(m)?;
     minhash::register(m)?;
