@@ -146,7 +146,7 @@ class Engine:
                 kept.append(t)
         return self.tokenizer.decode(kept)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def generate(
         self,
         prompts: Sequence[Sequence[int]],

@@ -34,6 +34,7 @@ basis of the MFU figure the trainer logs on GPUs.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -124,33 +125,71 @@ class KVCache:
         self.start = (
             torch.zeros(batch, dtype=torch.long, device=p.device) if start is None else start
         )
+        self._aligned: bool | None = None if start is not None else True
+        self._keys_ok: torch.Tensor | None = None
+
+    @property
+    def aligned(self) -> bool:
+        """Whether no row is padded (every row starts at 0)."""
+        if self._aligned is None:
+            self._aligned = not bool(self.start.any())
+        return self._aligned
 
     def positions(self, t: int) -> torch.Tensor:
         """Positions (B, t) of the next ``t`` tokens, counted from each row's first real one."""
         idx = torch.arange(self.pos, self.pos + t, device=self.start.device)
+        if self.aligned:
+            return idx[None, :]
         return (idx[None, :] - self.start[:, None]).clamp_min(0)
 
-    def mask(self, t: int) -> torch.Tensor:
-        """(B, 1, t, pos + t): causal, real keys only (a pad query sees itself, so no row of
-        the softmax is empty)."""
+    def attention(self, t: int) -> tuple[torch.Tensor | None, bool]:
+        """``(mask, causal)`` for SDPA over the ``pos + t`` keys: causal, real keys only (a
+        pad query sees itself, so no row of the softmax is empty). One new token of unpadded
+        rows needs no mask at all, padded ones a (B, 1, 1, pos + 1) slice of a mask built once;
+        a first block of unpadded rows is plain causal."""
+        if t == 1:
+            if self.aligned:
+                return None, False
+            if self._keys_ok is None:
+                k = torch.arange(self.max_len, device=self.start.device)
+                self._keys_ok = (k[None, :] >= self.start[:, None])[:, None, None]
+            return self._keys_ok[..., : self.pos + 1], False
+        if self.pos == 0 and self.aligned:
+            return None, True
         q = torch.arange(self.pos, self.pos + t, device=self.start.device)[:, None]
         k = torch.arange(self.pos + t, device=self.start.device)[None, :]
         ok = (k <= q)[None] & (k[None] >= self.start[:, None, None])
-        return (ok | (k == q)[None])[:, None]
+        return (ok | (k == q)[None])[:, None], False
 
     def update(
         self, layer: int, k: torch.Tensor, v: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Writes ``k``, ``v`` (B, H, t, hd) at ``pos`` in place; returns the keys and values
+        so far (views of the preallocated buffers)."""
         t = k.shape[2]
         if self.pos + t > self.max_len:
             raise ValueError(f"KV cache full: {self.pos} + {t} tokens > {self.max_len}")
-        self.k[layer, :, :, self.pos : self.pos + t] = k
-        self.v[layer, :, :, self.pos : self.pos + t] = v
-        return self.k[layer, :, :, : self.pos + t], self.v[layer, :, :, : self.pos + t]
+        end = self.pos + t
+        self.k[layer, :, :, self.pos : end] = k
+        self.v[layer, :, :, self.pos : end] = v
+        return self.k[layer, :, :, :end], self.v[layer, :, :, :end]
 
     def reorder(self, rows: torch.Tensor) -> None:
         """Keeps (and repeats) the rows ``rows`` (e.g. to sample several times per prompt)."""
         self.k, self.v, self.start = self.k[:, rows], self.v[:, rows], self.start[rows]
+        self._keys_ok = None
+
+
+@dataclass
+class AttentionInputs:
+    """What every block's attention takes besides its input: the RoPE tables (or ``None``),
+    a boolean mask (True = may attend; or ``None``), whether SDPA applies its causal mask, and
+    the KV cache to write to (or ``None``)."""
+
+    rope: tuple[torch.Tensor, torch.Tensor] | None
+    mask: torch.Tensor | None = None
+    causal: bool = True
+    cache: KVCache | None = None
 
 
 class Attention(nn.Module):
@@ -164,25 +203,19 @@ class Attention(nn.Module):
         self.dropout = cfg.dropout
         self.rope = cfg.pos_emb == "rope"
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        rope: tuple[torch.Tensor, torch.Tensor] | None,
-        mask: torch.Tensor | None = None,
-        cache: KVCache | None = None,
-    ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, a: AttentionInputs) -> torch.Tensor:
         b, t, c = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)
-        if rope is not None:
-            q, k = apply_rope(q, *rope), apply_rope(k, *rope)
-        if cache is not None:
-            k, v = cache.update(self.layer, k, v)
+        if a.rope is not None:
+            q, k = apply_rope(q, *a.rope), apply_rope(k, *a.rope)
+        if a.cache is not None:
+            k, v = a.cache.update(self.layer, k, v)
         y = F.scaled_dot_product_attention(
             q,
             k,
             v,
-            attn_mask=mask,
-            is_causal=mask is None,
+            attn_mask=a.mask,
+            is_causal=a.causal,
             dropout_p=self.dropout if self.training else 0.0,
         )
         return self.proj(y.transpose(1, 2).reshape(b, t, c))
@@ -206,14 +239,11 @@ class Block(nn.Module):
         self.norm2, self.mlp = make_norm(cfg), MLP(cfg)
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        rope: tuple[torch.Tensor, torch.Tensor] | None,
-        mask: torch.Tensor | None = None,
-        cache: KVCache | None = None,
-    ) -> torch.Tensor:
-        x = x + self.drop(self.attn(self.norm1(x), rope, mask, cache))
+    def forward(self, x: torch.Tensor, a: AttentionInputs) -> torch.Tensor:
+        if self.drop.p == 0 or not self.training:  # generation: two module calls fewer
+            x = x + self.attn(self.norm1(x), a)
+            return x + self.mlp(self.norm2(x))
+        x = x + self.drop(self.attn(self.norm1(x), a))
         return x + self.drop(self.mlp(self.norm2(x)))
 
 
@@ -244,6 +274,7 @@ class GPT(nn.Module):
             self.register_buffer("rope_cos", cos, persistent=False)
             self.register_buffer("rope_sin", sin, persistent=False)
         self.apply(self._init)
+        self._head_t: tuple[tuple[int, int, torch.dtype], torch.Tensor] | None = None
 
     def _init(self, m: nn.Module) -> None:
         if isinstance(m, nn.Linear):
@@ -264,6 +295,23 @@ class GPT(nn.Module):
         c = self.cfg
         return 6 * self.n_params() + 12 * c.n_layer * c.n_embd * seq_len
 
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Logits (..., vocab_size) of final hidden states ``h``.
+
+        Generation on CPU (no autograd, a few rows) goes through a transposed contiguous copy
+        of the head weight, made again whenever the weight changes (its version counter or
+        storage): MKL's matrix-vector product on the (vocab, d) layout runs at a fraction of
+        memory speed on some CPUs (AMD EPYC, r50k x 256: 6-10 ms per token vs 2 ms on (d,
+        vocab)), and the head is most of a cached step. Costs one more head's memory."""
+        w = self.head.weight
+        rows = h.numel() // h.shape[-1]
+        if torch.is_grad_enabled() or w.device.type != "cpu" or rows > 16:
+            return self.head(h)[..., : self.cfg.vocab_size]
+        key = (w.data_ptr(), w._version, w.dtype)
+        if self._head_t is None or self._head_t[0] != key:
+            self._head_t = (key, w[: self.cfg.vocab_size].t().contiguous())
+        return h @ self._head_t[1]
+
     def forward(
         self,
         idx: torch.Tensor,
@@ -282,11 +330,11 @@ class GPT(nn.Module):
         end = t + (cache.pos if cache is not None else 0)
         if end > self.cfg.max_seq_len:
             raise ValueError(f"sequence of {end} tokens > max_seq_len {self.cfg.max_seq_len}")
-        pos, mask = None, None
+        pos, mask, causal = None, None, True
         if cache is not None:
-            pos, mask = cache.positions(t), cache.mask(t)
+            pos, (mask, causal) = cache.positions(t), cache.attention(t)
         elif doc_ids is not None:
-            pos, mask = positions_in_documents(doc_ids), document_mask(doc_ids)
+            pos, mask, causal = positions_in_documents(doc_ids), document_mask(doc_ids), False
         x = self.wte(idx)
         if self.wpe is not None:
             x = x + self.wpe(torch.arange(t, device=idx.device) if pos is None else pos)
@@ -295,15 +343,21 @@ class GPT(nn.Module):
         if self.wpe is None:
             if pos is None:
                 rope = (self.rope_cos[:t], self.rope_sin[:t])
+            elif cache is not None and cache.aligned:  # one position row for all
+                rope = (
+                    self.rope_cos[cache.pos : cache.pos + t],
+                    self.rope_sin[cache.pos : cache.pos + t],
+                )
             else:
                 rope = (self.rope_cos[pos][:, None], self.rope_sin[pos][:, None])
+        a = AttentionInputs(rope, mask, causal, cache)
         for block in self.blocks:
-            x = block(x, rope, mask, cache)
+            x = block(x, a)
         if cache is not None:
             cache.pos += t
         if last_only:
             x = x[:, -1:]
-        logits = self.head(self.norm(x))[..., : self.cfg.vocab_size]
+        logits = self.logits(self.norm(x))
         if targets is None:
             return logits, None
         loss = F.cross_entropy(

@@ -113,3 +113,15 @@ def test_token_logprobs_agree_with_the_model_loss():
         torch.testing.assert_close(masked_mean_nll(lp, targets), loss)
         torch.testing.assert_close(sequence_logprobs(model, x, mask), lp)
     assert (lp[targets == -1] == 0).all() and (lp[targets != -1] < 0).all()
+
+
+def test_generation_head_copy_follows_weight_updates():
+    """The transposed head copy used without autograd on CPU gives the head's logits and is
+    made again after an in-place update (an optimizer step between two generations)."""
+    model = tiny("rope")
+    h = torch.randn(2, 1, 32)
+    with torch.no_grad():
+        first = model.logits(h)
+        torch.testing.assert_close(first, model.head(h)[..., :300], rtol=0, atol=ATOL)
+        model.head.weight.mul_(2)  # tied: the embedding changes too
+        torch.testing.assert_close(model.logits(h), 2 * first, rtol=0, atol=ATOL)
