@@ -100,36 +100,34 @@ def test_resume_reproduces_uninterrupted_sft(sft_setup, tmp_path):
 
 def test_refusals(sft_setup, tmp_path):
     root = sft_setup
-    # a base model of another tokenizer (plain bytes, another pattern)
     web = write_byte_shards(tmp_path / "web", cc_texts(3), val_tokens=0)
     other = tiny_config(tmp_path / "other", str(web / "train-00000.fks"), train={"max_steps": 1})
     train(parse_config(other, "pretrain"))
-    cfg = sft_config(root, tmp_path / "a", max_steps=1)
-    cfg["init_from"] = str(tmp_path / "other")
-    with pytest.raises(ConfigError, match="base model was trained with tokenizer"):
-        train(parse_config(cfg, "sft"))
-    # pre-training shards (no mask, no chat specials)
-    cfg = sft_config(root, tmp_path / "b", max_steps=1)
-    cfg["data"] = {"train": str(root / "web" / "merged"), "seq_len": 128}
-    cfg["tokenizer"] = str(root / "data" / "train" / "tokenizer.json")
-    with pytest.raises(FormatError, match="written with tokenizer"):
-        train(parse_config(cfg, "sft"))
-    # a tokenizer without the chat specials
-    cfg = sft_config(root, tmp_path / "c", max_steps=1)
-    cfg["tokenizer"] = str(root / "base-tokenizer.json")
-    with pytest.raises(FormatError, match="lacks the chat specials"):
-        train(parse_config(cfg, "sft"))
+    chat_tokenizer = str(root / "data" / "train" / "tokenizer.json")
+    cases = [  # (what a config changes, the error, its message)
+        # a base model of another tokenizer (plain bytes, another pattern)
+        ({"init_from": str(tmp_path / "other")}, ConfigError, "base model was trained with"),
+        # pre-training shards (no mask, no chat specials)
+        (
+            {"data": {"train": str(root / "web" / "merged"), "seq_len": 128}},
+            FormatError,
+            "written with tokenizer",
+        ),
+        # a tokenizer without the chat specials
+        ({"tokenizer": str(root / "base-tokenizer.json")}, FormatError, "lacks the chat specials"),
+        ({"init_from": str(tmp_path / "nothing")}, ConfigError, "init_from: no checkpoint"),
+    ]
+    for k, (change, error, message) in enumerate(cases):
+        cfg = {"tokenizer": chat_tokenizer} | sft_config(root, tmp_path / str(k), 1) | change
+        with pytest.raises(error, match=message):
+            train(parse_config(cfg, "sft.yaml"))
     # config errors name the key
-    cfg = sft_config(root, tmp_path / "d", max_steps=1)
-    cfg["model"] = {"n_layer": 4}
+    cfg = sft_config(root, tmp_path / "d", max_steps=1) | {"model": {"n_layer": 4}}
     with pytest.raises(ConfigError, match=r"model.n_layer: kind sft takes the model's shape"):
         parse_config(cfg, "sft.yaml")
     del cfg["model"], cfg["init_from"]
     with pytest.raises(ConfigError, match="init_from: kind sft needs"):
         parse_config(cfg, "sft.yaml")
-    cfg["init_from"] = str(tmp_path / "nothing")
-    with pytest.raises(ConfigError, match="init_from: no checkpoint"):
-        train(parse_config(cfg, "sft.yaml"))
 
 
 def test_a_gpt2_base_model_accepts_r50k_plus_chat_specials():

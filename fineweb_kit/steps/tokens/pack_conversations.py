@@ -38,11 +38,12 @@ from fineweb_kit.chat.specials import with_chat_specials
 from fineweb_kit.chat.template import ChatTemplate
 from fineweb_kit.document import Batch
 from fineweb_kit.shards.tokenizer import from_fineweb_kit
-from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
-from fineweb_kit.steps.base import TaskContext, Writer
+from fineweb_kit.shards.writer import ShardFormat
+from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
 from fineweb_kit.steps.readers.conversations import MESSAGES_KEY
+from fineweb_kit.steps.tokens.shard_step import TokenShardWriter
 from fineweb_kit.tokenizer import Tokenizer
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -64,11 +65,10 @@ def load_chat_tokenizer(spec: str, add_chat_specials: bool = False) -> Tokenizer
     return tok
 
 
-class PackConversations(Writer):
+class PackConversations(TokenShardWriter):
     """Renders conversations into masked token shards, packed into windows (module doc)."""
 
     abstract = False
-    extension = ".fks"
 
     def __init__(
         self,
@@ -97,18 +97,12 @@ class PackConversations(Writer):
             raise ParamError("dtype", f"{self.tokenizer.n_vocab} ids do not fit u16: use u32")
         fp = from_fineweb_kit(self.tokenizer, self.tokenizer.name).fingerprint
         self.format = ShardFormat(self.tokenizer.n_vocab, fp, "none", None, dtype, True)
-        self._set: ShardSetWriter | None = None
         self._pending: list[list[dict]] = []
 
     def setup(self, ctx: TaskContext) -> None:
         folder = local_folder(ctx, self.output_folder, "token shards", "output_folder")
         folder.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save(folder / TOKENIZER_FILE)  # atomic; same content from every task
-
-    def open_file(self, ctx: TaskContext) -> None:
-        assert ctx.part_name is not None
-        folder = local_folder(ctx, self.output_folder, "token shards", "output_folder")
-        self._set = ShardSetWriter(folder, ctx.part_name, self.format, self.max_tokens)
 
     def write_batch(self, batch: Batch) -> None:
         t0 = time.perf_counter()
@@ -142,12 +136,10 @@ class PackConversations(Writer):
             self.stats.add("tokens_padding", len(p.ids) - p.tokens_conversation)
         self._set.append(p.ids, p.doc_ends, p.mask, add_boundary=False)
 
+    def before_commit(self) -> None:
+        self._flush()
+
     def close_file(self, ctx: TaskContext, ok: bool) -> None:
-        assert self._set is not None
-        if ok:
-            self._flush()
-            self.stats.add("shards", len(self._set.commit()))
-        else:
+        if not ok:
             self._pending = []
-            self._set.abort()
-        self._set = None
+        super().close_file(ctx, ok)

@@ -334,8 +334,11 @@ impl PyBpe {
         Bound<'py, PyArray1<i64>>,
         Bound<'py, PyArray1<i64>>,
     )> {
-        let r =
-            guard(|| crate::chat::render(py, &self.inner, conversations, specials, num_threads))?;
+        let r = guard(|| {
+            crate::chat::render_then(py, &self.inner, conversations, specials, num_threads, |r| {
+                Ok(std::mem::take(r)) // the arrays go to Python
+            })
+        })?;
         Ok((
             PyArray1::from_vec(py, r.ids),
             PyArray1::from_vec(py, r.mask),
@@ -368,17 +371,12 @@ impl PyBpe {
         Bound<'py, PyArray1<u64>>,
         (u64, u64, u64, u64, u64),
     )> {
+        let overlong = crate::chat::overlong(overlong)?;
         let p = guard(|| {
-            crate::chat::render_packed(
-                py,
-                &self.inner,
-                conversations,
-                specials,
-                num_threads,
-                window,
-                overlong,
-                packed,
-            )
+            crate::chat::render_then(py, &self.inner, conversations, specials, num_threads, |r| {
+                // padding: <|bos|>
+                fineweb_kit_core::chat::packing::pack(r, window, overlong, packed, specials[0])
+            })
         })?;
         let stats = (
             p.conversations,

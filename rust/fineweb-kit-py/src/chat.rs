@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use fineweb_kit_core::bpe::{Bpe, Rank};
-use fineweb_kit_core::chat::packing::{self, Overlong, Packed};
+use fineweb_kit_core::chat::packing::{self, Overlong};
 use fineweb_kit_core::chat::{self, Piece};
 use fineweb_kit_core::error::CoreResult;
 use numpy::{PyArray1, PyReadonlyArray1};
@@ -186,54 +186,35 @@ fn render_scratch(bpe: &Bpe, scratch: &mut Scratch, threads: Option<usize>) -> C
     Ok(())
 }
 
-/// Walks `conversations` and renders them (see the module doc).
-pub(crate) fn render(
+/// Walks `conversations`, renders them and hands the result to `then`, all but the walk with
+/// the GIL released (see the module doc).
+pub(crate) fn render_then<T: Send>(
     py: Python<'_>,
     bpe: &Bpe,
     conversations: &Bound<'_, PyList>,
     ids: [Rank; 11],
     threads: Option<usize>,
-) -> PyResult<chat::Rendered> {
+    then: impl FnOnce(&mut chat::Rendered) -> CoreResult<T> + Send,
+) -> PyResult<T> {
     with_scratch(|scratch| {
         walk(scratch, conversations, ids)?;
         py.detach(|| {
             render_scratch(bpe, scratch, threads)?;
-            Ok(std::mem::take(&mut scratch.rendered)) // the arrays go to Python
+            then(&mut scratch.rendered)
         })
         .map_err(crate::error::to_py)
     })
 }
 
-/// Walks, renders and packs `conversations` into `window`-token documents
-/// (`fineweb_kit_core::chat::packing::pack`); `overlong`: "truncate" or "drop".
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn render_packed(
-    py: Python<'_>,
-    bpe: &Bpe,
-    conversations: &Bound<'_, PyList>,
-    ids: [Rank; 11],
-    threads: Option<usize>,
-    window: usize,
-    overlong: &str,
-    packed: bool,
-) -> PyResult<Packed> {
-    let overlong = match overlong {
-        "truncate" => Overlong::Truncate,
-        "drop" => Overlong::Drop,
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "overlong {other:?}: expected \"truncate\" or \"drop\""
-            )))
-        }
-    };
-    with_scratch(|scratch| {
-        walk(scratch, conversations, ids)?;
-        py.detach(|| {
-            render_scratch(bpe, scratch, threads)?;
-            packing::pack(&scratch.rendered, window, overlong, packed, ids[BOS])
-        })
-        .map_err(crate::error::to_py)
-    })
+/// `overlong` of `render_pack_chat`: "truncate" or "drop".
+pub(crate) fn overlong(name: &str) -> PyResult<Overlong> {
+    match name {
+        "truncate" => Ok(Overlong::Truncate),
+        "drop" => Ok(Overlong::Drop),
+        other => Err(PyValueError::new_err(format!(
+            "overlong {other:?}: expected \"truncate\" or \"drop\""
+        ))),
+    }
 }
 
 /// Windows of `lengths` (each `<= window`) by best-fit decreasing (`best_fit`) or next-fit in
