@@ -24,9 +24,18 @@ def test_sft_gsm8k_recipe(tmp_path):
     removed = read_jsonl_folder(out / "removed" / "contaminated")
     assert len(removed) == 9
     assert all(d["metadata"]["filter_reason"] == "contaminated" for d in removed)
-    stages = json.loads((out / "stats.json").read_text())["stages"]
-    pack = stages[-1]["steps"][-1]["counters"]
+    stages = {s["name"]: s for s in json.loads((out / "stats.json").read_text())["stages"]}
+    pack = stages["shards"]["steps"][-1]["counters"]
     assert pack["conversations"] == 7473 - 9
+    held_out = stages["val_shards"]["steps"][-1]["counters"]  # GSM8K test, for the eval loss
+    assert held_out["conversations"] == 1000
+    assert (
+        open_sft_shards(
+            str(out / "val-shards"), tok_val := tokenizer_beside(out / "val-shards")
+        ).window
+        == 1025
+    )
+    assert tok_val.n_vocab == 50268
     tok = tokenizer_beside(out / "shards")
     sft = open_sft_shards(str(out / "shards"), tok)
     assert sft.window == 1025
