@@ -1,19 +1,16 @@
-//! fineweb-kit-core: the pure-Rust hot paths of fineweb-kit.
+//! fineweb-kit-base: what the fineweb-kit domain crates share.
 //!
-//! No PyO3 here: `cargo test` needs no Python. Each module is one concept; the
-//! `fineweb-kit-py` crate is the only place that knows about Python.
+//! - [`error`]: the one error type, [`CoreError`], one variant per kind of failure;
+//! - [`pool`]: rayon pools of a requested size, kept between calls;
+//! - [`hugebuf`]: buffers on transparent huge pages (the fastText matrix and dictionary);
+//! - [`clock`]: this thread's CPU time, for the speed examples and benches.
+//!
+//! No PyO3 in any domain crate: `cargo test` needs no Python; `fineweb-kit-py` is the only
+//! crate that knows about Python.
 
-pub mod bpe;
-pub mod chat;
-pub mod dedup;
+pub mod clock;
 pub mod error;
-pub mod extract;
-pub mod fasttext;
-pub mod html_guard;
 pub mod hugebuf;
-pub mod minhash;
 pub mod pool;
-pub mod shards;
-pub mod text;
 
 pub use error::{CoreError, CoreResult};

@@ -11,27 +11,8 @@
 //! merge + cache = encode - (pretok + lookup); output (Python lists / arrays) is measured by
 //! `benchmarks/encode_peers_bench.py`.
 
-use fineweb_kit_core::bpe::{io, Bpe};
-
-/// CPU seconds of this thread (steadier than wall time on a shared machine).
-#[cfg(target_os = "linux")]
-fn cpu_now() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out-pointer for the duration of the call.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
-#[cfg(not(target_os = "linux"))]
-fn cpu_now() -> f64 {
-    use std::sync::OnceLock;
-    use std::time::Instant;
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_secs_f64()
-}
+use fineweb_kit_base::clock::thread_cpu_seconds;
+use fineweb_kit_bpe::{io, Bpe};
 
 /// Documents of about `size` bytes, cut at line ends.
 fn docs(text: &str, size: usize) -> Vec<&str> {
@@ -52,9 +33,9 @@ fn docs(text: &str, size: usize) -> Vec<&str> {
 fn best(mut f: impl FnMut()) -> f64 {
     (0..5)
         .map(|_| {
-            let t = cpu_now();
+            let t = thread_cpu_seconds();
             f();
-            cpu_now() - t
+            thread_cpu_seconds() - t
         })
         .fold(f64::INFINITY, f64::min)
 }

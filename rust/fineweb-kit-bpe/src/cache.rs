@@ -12,7 +12,7 @@
 
 use std::sync::Mutex;
 
-use super::encoder::Rank;
+use super::table::Rank;
 
 #[derive(Clone, Copy, Default)]
 struct Entry {

@@ -24,12 +24,9 @@ use super::cache::{CachePool, PieceCache};
 use super::linear::{LazyLinear, Linear};
 use super::merge;
 use super::pretok::Pretokenizer;
-use super::table::TokenTable;
-use crate::error::{CoreError, CoreResult};
-use crate::pool::run_in_pool;
-
-/// A token id. For mergeable tokens it is also the merge priority (lower merges first).
-pub type Rank = u32;
+use super::table::{Rank, TokenTable};
+use fineweb_kit_base::pool::run_in_pool;
+use fineweb_kit_base::{CoreError, CoreResult};
 
 /// Largest id + 1 a vocabulary may use (ranks live in 24 bits of the heap entries).
 pub const MAX_ID: usize = 1 << 24;

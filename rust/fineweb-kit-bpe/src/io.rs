@@ -7,9 +7,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-use super::encoder::{Bpe, Rank};
+use super::encoder::Bpe;
 use super::pretok::GPT2_PATTERN;
-use crate::error::{CoreError, CoreResult};
+use super::table::Rank;
+use fineweb_kit_base::{CoreError, CoreResult};
 
 fn read(path: &Path) -> CoreResult<Vec<u8>> {
     std::fs::read(path).map_err(|e| CoreError::io(path.display().to_string(), e))

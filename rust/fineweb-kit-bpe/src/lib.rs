@@ -18,5 +18,13 @@ pub mod pretok;
 pub mod table;
 pub mod train;
 
-pub use encoder::{Bpe, Rank, SpecialSet};
+pub use encoder::{Bpe, SpecialSet};
 pub use pretok::Pretokenizer;
+pub use table::Rank;
+
+pub use fineweb_kit_base::{CoreError, CoreResult};
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -63,7 +63,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::encoder::Rank;
+use super::table::Rank;
 use super::table::TokenTable;
 
 const NONE: Rank = Rank::MAX;
@@ -456,13 +456,19 @@ impl std::fmt::Debug for LazyLinear {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bpe::encoder::Bpe;
-    use crate::bpe::io::load_tiktoken;
+    use crate::encoder::Bpe;
+    use crate::io::load_tiktoken;
     use proptest::prelude::*;
 
+    /// `../shared/data` beside the checkout, or one folder up (a worktree), as tests/conftest.py.
     fn shared(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data/tokenizer-ref")
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        ["..", "../.."]
+            .iter()
+            .map(|up| repo.join(up).join("shared"))
+            .find(|p| p.is_dir())
+            .unwrap_or_else(|| repo.join("../shared"))
+            .join("data/tokenizer-ref")
             .join(name)
     }
 
@@ -484,7 +490,7 @@ mod tests {
 
     fn queue(bpe: &Bpe, piece: &[u8]) -> Vec<Rank> {
         let mut out = Vec::new();
-        crate::bpe::merge::merge_long(piece, &mut out, &|b: &[u8]| bpe.rank_of(b).unwrap_or(NONE));
+        crate::merge::merge_long(piece, &mut out, &|b: &[u8]| bpe.rank_of(b).unwrap_or(NONE));
         out
     }
 
@@ -550,7 +556,7 @@ mod tests {
 
     fn small(bpe: &Bpe, piece: &[u8]) -> Vec<Rank> {
         let mut out = Vec::new();
-        crate::bpe::merge::merge_small(piece, &mut out, &|b: &[u8]| bpe.rank_of(b).unwrap_or(NONE));
+        crate::merge::merge_small(piece, &mut out, &|b: &[u8]| bpe.rank_of(b).unwrap_or(NONE));
         out
     }
 

@@ -11,7 +11,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::encoder::Rank;
+use super::table::Rank;
 
 /// Longest piece [`merge_small`] handles in fixed arrays on the stack (longer: a vector).
 const STACK_PARTS: usize = 64;

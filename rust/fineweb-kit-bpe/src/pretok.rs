@@ -10,7 +10,7 @@
 //! Any other pattern goes through fancy-regex.
 
 use super::charclass::{class_of, L, LO, N, UP, WS};
-use crate::error::{CoreError, CoreResult};
+use fineweb_kit_base::{CoreError, CoreResult};
 
 /// tiktoken's `r50k_base` / `gpt2` pattern.
 pub const R50K_PATTERN: &str =

@@ -10,7 +10,8 @@
 
 use rustc_hash::FxHashMap;
 
-use super::encoder::Rank;
+/// A token id. For mergeable tokens it is also the merge priority (lower merges first).
+pub type Rank = u32;
 
 /// A key packed into machine words: `u64` for 1..=8 bytes, `(u64, u64)` for 9..=16.
 trait Key: Copy + Default + Eq {

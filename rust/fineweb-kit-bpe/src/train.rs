@@ -27,10 +27,11 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::encoder::{Bpe, Rank};
+use super::encoder::Bpe;
 use super::pretok::Pretokenizer;
-use crate::error::{CoreError, CoreResult};
-use crate::pool::run_in_pool;
+use super::table::Rank;
+use fineweb_kit_base::pool::run_in_pool;
+use fineweb_kit_base::{CoreError, CoreResult};
 
 /// Largest vocabulary the trainer accepts.
 pub const MAX_VOCAB: usize = 1 << 24;

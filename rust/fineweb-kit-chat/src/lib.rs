@@ -9,9 +9,9 @@
 
 use rayon::prelude::*;
 
-use crate::bpe::{Bpe, Rank};
-use crate::error::CoreResult;
-use crate::pool::run_in_pool;
+use fineweb_kit_base::pool::run_in_pool;
+use fineweb_kit_base::CoreResult;
+use fineweb_kit_bpe::{Bpe, Rank};
 
 /// Conversations are rendered in chunks of about this many text bytes, one chunk per task.
 const CHUNK_BYTES: usize = 1 << 18;

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::error::{CoreError, CoreResult};
+use fineweb_kit_base::{CoreError, CoreResult};
 
 const MAGIC: &[u8; 8] = b"FWKDEDUP";
 const END_MAGIC: &[u8; 8] = b"FWKDEND\0";

@@ -24,8 +24,8 @@ use super::merge::{merge_files, MergeSpec};
 use super::runs::RunSink;
 use super::sort::ExternalSorter;
 use super::{doc_id, split_doc_id};
-use crate::error::{CoreError, CoreResult};
-use crate::text::{sentences, simplify_text, tokenize, Token};
+use fineweb_kit_base::{CoreError, CoreResult};
+use fineweb_kit_text::{sentences, simplify_text, tokenize, Token};
 
 /// Flag set in the group-size word of the record of a group's original (first) occurrence.
 pub const ORIGINAL: u64 = 1 << 63;
@@ -309,7 +309,7 @@ mod tests {
         let st = find_duplicates(&inputs, &out, 9, 1 << 20, &dir.path().join("tmp")).unwrap();
         assert_eq!((st.duplicate_groups, st.duplicates, st.files), (1, 1, 2));
         let read = |f: u32| {
-            super::super::RecordReader::open(&dups_path(&out, f), Kind::Clusters, 9, 4, 1024)
+            crate::RecordReader::open(&dups_path(&out, f), Kind::Clusters, 9, 4, 1024)
                 .unwrap()
                 .read_all()
                 .unwrap()

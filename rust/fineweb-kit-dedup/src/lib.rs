@@ -1,17 +1,22 @@
-//! Building blocks shared by the dedup stages (MinHash, exact, sentence): the framed binary
-//! record format, the bounded-memory external merge, and union-find.
+//! Deduplication over files in bounded memory: FineWeb's MinHash ([`minhash`]), exact and
+//! sentence dedup ([`keys`]), and the building blocks they share: the framed binary record
+//! format, sorted runs, the external merge, union-find, and the first-stage writer trait
+//! [`StageSink`].
 
 pub mod format;
 pub mod keys;
 pub mod merge;
+pub mod minhash;
 pub mod runs;
 pub mod sort;
+pub mod stage_sink;
 pub mod unionfind;
 
 pub use format::{Kind, RecordReader, RecordWriter};
 pub use merge::{merge_files, MergeSpec, MergeStats};
 pub use runs::RunSink;
 pub use sort::ExternalSorter;
+pub use stage_sink::StageSink;
 pub use unionfind::{Member, UnionFind};
 
 /// A document's identity across stages: input file index (in the first dedup stage's fixed

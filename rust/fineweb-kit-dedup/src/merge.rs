@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
 use super::format::{Kind, RecordReader, RecordWriter};
-use crate::error::{CoreError, CoreResult};
+use fineweb_kit_base::{CoreError, CoreResult};
 
 /// Smallest read buffer per open input file.
 pub const MIN_BUFFER: usize = 64 * 1024;

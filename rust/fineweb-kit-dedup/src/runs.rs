@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use super::format::{Kind, RecordWriter};
-use crate::error::{CoreError, CoreResult};
+use fineweb_kit_base::{CoreError, CoreResult};
 
 /// Path of run `run` of `part` in bucket `bucket`.
 pub fn run_path(root: &Path, bucket: usize, part: &str, run: u64) -> PathBuf {

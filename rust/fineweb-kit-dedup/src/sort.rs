@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::format::{Kind, RecordWriter};
 use super::merge::{merge_files, MergeSpec};
 use super::runs::sorted_order;
-use crate::error::CoreResult;
+use fineweb_kit_base::CoreResult;
 
 /// An external sorter of fixed-width u64 records.
 pub struct ExternalSorter {

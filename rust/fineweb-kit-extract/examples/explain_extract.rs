@@ -15,14 +15,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let opts = fineweb_kit_core::extract::ExtractOptions::default();
+    let opts = fineweb_kit_extract::ExtractOptions::default();
     if args[2] == "-" {
         // the extracted text itself
-        println!("{:?}", fineweb_kit_core::extract::extract(&html, &opts));
+        println!("{:?}", fineweb_kit_extract::extract(&html, &opts));
         return;
     }
-    print!(
-        "{}",
-        fineweb_kit_core::extract::explain(&html, &args[2], &opts)
-    );
+    print!("{}", fineweb_kit_extract::explain(&html, &args[2], &opts));
 }

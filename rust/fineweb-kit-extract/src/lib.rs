@@ -6,10 +6,14 @@
 //! [`content::select`] (best block and its siblings) -> [`render::render`] (cleaning + text).
 //! When the strict pass (boilerplate removed by class/id names too) finds little text, a
 //! lenient pass without name-based removal is tried and the longer result kept.
+//!
+//! [`html_guard`] measures a raw page's nesting depth and tag count before any parser (ours or
+//! another) sees it, so that pathological pages are dropped first.
 
 mod content;
 mod dom;
 mod entities;
+pub mod html_guard;
 mod patterns;
 mod render;
 mod tags;

@@ -45,8 +45,8 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use crate::error::{CoreError, CoreResult};
-use crate::hugebuf::HugeF32Buf;
+use fineweb_kit_base::hugebuf::HugeF32Buf;
+use fineweb_kit_base::{CoreError, CoreResult};
 
 mod gather;
 mod tokens;

@@ -9,7 +9,7 @@
 //! ([`Vocab::prefetch`]). Longer words keep their bytes in an arena. Lookups compare the
 //! bytes, never the hash alone: results are exact.
 
-use crate::hugebuf::HugeBuf;
+use fineweb_kit_base::hugebuf::HugeBuf;
 
 /// Word bytes stored in the slot itself (longer words: arena offset in the first 4 bytes).
 const INLINE: usize = 20;

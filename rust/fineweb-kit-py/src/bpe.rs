@@ -1,4 +1,4 @@
-//! Python bindings of `fineweb_kit_core::bpe`: the `Bpe` class and `train_bpe`.
+//! Python bindings of `fineweb_kit_bpe`: the `Bpe` class and `train_bpe`.
 //!
 //! Texts are borrowed (`&str` / `PyBackedStr`, no copy); every encode, decode, load and train
 //! runs with the GIL released; errors go through `error::to_py`; panics through `guard`.
@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use fineweb_kit_core::bpe::encoder::in_text;
-use fineweb_kit_core::bpe::{io, train, Bpe, Rank, SpecialSet};
+use fineweb_kit_bpe::encoder::in_text;
+use fineweb_kit_bpe::{io, train, Bpe, Rank, SpecialSet};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;

@@ -1,9 +1,9 @@
-//! The Python side of `fineweb_kit_core::chat`: walks validated conversations (lists of
+//! The Python side of `fineweb_kit_chat`: walks validated conversations (lists of
 //! message dicts, `fineweb_kit/chat/messages.py`'s model) into a rendering plan, borrowing
 //! every text (no copy), then renders it with the GIL released.
 
-use fineweb_kit_core::bpe::{Bpe, Rank};
-use fineweb_kit_core::chat::{self, Piece};
+use fineweb_kit_bpe::{Bpe, Rank};
+use fineweb_kit_chat::{self as chat, Piece};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;

@@ -1,7 +1,7 @@
 //! The shard header: layout constants, encoding and validation (see the module doc of
-//! [`crate::shards`] for the byte layout).
+//! [`crate`] for the byte layout).
 
-use crate::error::{CoreError, CoreResult};
+use fineweb_kit_base::{CoreError, CoreResult};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// First 8 bytes of every shard.

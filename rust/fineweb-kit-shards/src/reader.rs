@@ -9,7 +9,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::format::{Dtype, Header, HEADER_LEN};
 use super::writer::{ShardSpec, ShardWriter};
-use crate::error::{CoreError, CoreResult};
+use fineweb_kit_base::{CoreError, CoreResult};
 
 /// Reads and checks the header of `path`, including that the file is exactly as long as the
 /// header says (a truncated or over-long file is refused).
@@ -265,8 +265,8 @@ pub fn copy_docs(inputs: &[&Path], picks: &[(u32, u64)], out: &Path) -> CoreResu
 
 #[cfg(test)]
 mod tests {
-    use super::super::format::Boundary;
     use super::*;
+    use crate::format::Boundary;
     use proptest::prelude::*;
 
     fn spec(vocab: u64, mask: bool) -> ShardSpec {

@@ -7,7 +7,7 @@ use std::path::Path;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::format::{layout, Boundary, Dtype, Header, HEADER_LEN};
-use crate::error::{CoreError, CoreResult};
+use fineweb_kit_base::{CoreError, CoreResult};
 
 /// What a new shard records about its tokens.
 #[derive(Clone, Debug)]

@@ -11,7 +11,7 @@ use super::repetition::{
     char_len, dup_ngram_chars, find_duplicates, top_ngram_chars, ConcatHashes, WordIds,
 };
 use super::words::{self, Token};
-use crate::error::{CoreError, CoreResult};
+use fineweb_kit_base::{CoreError, CoreResult};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 

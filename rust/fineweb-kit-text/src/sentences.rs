@@ -64,7 +64,7 @@ pub fn sentence_parts(text: &str, tokens: &[Token]) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::words::tokenize;
+    use crate::words::tokenize;
 
     fn count(s: &str) -> usize {
         let mut t = Vec::new();

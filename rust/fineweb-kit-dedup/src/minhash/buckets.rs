@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dedup::{merge_files, Kind, MergeSpec, RecordWriter};
-use crate::error::CoreResult;
+use crate::{merge_files, Kind, MergeSpec, RecordWriter};
+use fineweb_kit_base::CoreResult;
 
 /// Counts of one bucket.
 #[derive(Debug, Default, Clone, Copy)]

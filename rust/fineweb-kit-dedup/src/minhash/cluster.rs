@@ -14,8 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dedup::{split_doc_id, Kind, Member, RecordReader, RecordWriter, UnionFind};
-use crate::error::{CoreError, CoreResult};
+use crate::{split_doc_id, Kind, Member, RecordReader, RecordWriter, UnionFind};
+use fineweb_kit_base::{CoreError, CoreResult};
 
 /// Counts of the clustering.
 #[derive(Debug, Default, Clone, Copy)]
@@ -125,7 +125,7 @@ pub fn cluster(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::doc_id;
+    use crate::doc_id;
 
     #[test]
     fn keeps_smallest_id_per_cluster() {

@@ -21,7 +21,7 @@ pub mod cluster;
 pub mod signature;
 pub mod sink;
 
-use crate::error::{CoreError, CoreResult};
+use fineweb_kit_base::{CoreError, CoreResult};
 use xxhash_rust::xxh3::Xxh3;
 
 /// How shingles are hashed before the permutations.

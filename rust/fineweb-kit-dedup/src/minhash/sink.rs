@@ -1,7 +1,7 @@
 //! Stage 1 output: the bucket records of one input file, sorted, in bounded memory.
 //!
 //! Each signed document gives one record per bucket (`hashes_per_bucket` hashes, then the
-//! document id), written as sorted runs by [`crate::dedup::RunSink`] (layout and commit rules
+//! document id), written as sorted runs by [`crate::RunSink`] (layout and commit rules
 //! there).
 
 use std::path::Path;
@@ -12,9 +12,9 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::signature::signature;
 use super::MinhashConfig;
-use crate::dedup::{doc_id, RunSink};
-use crate::error::CoreResult;
-use crate::text::{simplify_text, words};
+use crate::{doc_id, RunSink};
+use fineweb_kit_base::CoreResult;
+use fineweb_kit_text::{simplify_text, words};
 
 /// Documents longer than this (bytes) are counted as huge; they are signed like any other.
 pub const HUGE_DOC_BYTES: usize = 1 << 20;
@@ -40,7 +40,7 @@ pub struct SignatureSink {
 }
 
 /// Re-exported for callers that locate the document-hash file.
-pub use crate::dedup::runs::docs_path;
+pub use crate::runs::docs_path;
 
 impl SignatureSink {
     /// Starts the signatures of input file number `file_index` (named `part`).
@@ -70,7 +70,7 @@ impl SignatureSink {
     }
 
     /// Signs a batch of documents in parallel. Words: datatrove's `simplify_text`, then the
-    /// spaCy-compatible word tokeniser of [`crate::text`] (what FineWeb's MinHash hashes).
+    /// spaCy-compatible word tokeniser of [`fineweb_kit_text`] (what FineWeb's MinHash hashes).
     pub fn add<S: AsRef<str> + Sync>(&mut self, texts: &[S]) -> CoreResult<()> {
         let cfg = Arc::clone(&self.cfg);
         let n = cfg.num_hashes();
