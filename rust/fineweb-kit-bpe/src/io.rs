@@ -203,7 +203,7 @@ fn check_merges(model: &Value, vocab: &Map<String, Value>, name: &str) -> CoreRe
 }
 
 /// Parses a byte-level BPE `tokenizer.json`. Vocabulary ids are the ranks; the merges list is
-/// checked to agree with that order ([`check_merges`]); added tokens become special tokens.
+/// checked to agree with that order (`check_merges`); added tokens become special tokens.
 pub fn parse_hf(data: &[u8], name: &str) -> CoreResult<Bpe> {
     let v: Value = serde_json::from_slice(data).map_err(|e| {
         CoreError::Tokenizer(format!(

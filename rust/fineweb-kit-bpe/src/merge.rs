@@ -17,7 +17,7 @@ use super::table::Rank;
 const STACK_PARTS: usize = 64;
 
 /// tiktoken's merge loop: repeatedly merge the adjacent pair of parts with the lowest rank
-/// (leftmost on ties). Pieces of up to [`STACK_PARTS`] bytes run in arrays on the stack (no
+/// (leftmost on ties). Pieces of up to `STACK_PARTS` bytes run in arrays on the stack (no
 /// allocation); the minimum is found with a branch-free scan, and each part's id is the rank
 /// of the merge that made it (no lookups at the end).
 pub fn merge_small(piece: &[u8], out: &mut Vec<Rank>, rank: &impl Fn(&[u8]) -> Rank) {

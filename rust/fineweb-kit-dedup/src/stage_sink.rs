@@ -1,6 +1,6 @@
 //! The first-stage writer of every dedup method, as one trait: MinHash's
-//! [`SignatureSink`](crate::minhash::sink::SignatureSink) and exact / sentence dedup's
-//! [`KeySink`](crate::keys::KeySink) both take the documents of one input file in batches,
+//! [`SignatureSink`] and exact / sentence dedup's
+//! [`KeySink`] both take the documents of one input file in batches,
 //! then either commit (every file renamed into place, counts returned) or abort (temporaries
 //! removed). Callers that drive either one (the Python glue) are written once against this.
 

@@ -1,9 +1,9 @@
 //! Main-content extraction: HTML page in, the article's plain text out (trafilatura's output
 //! conventions), in one linear pass over a tolerant parse.
 //!
-//! Pipeline: [`dom::parse`] (tolerant, depth-capped, deadline-polled) -> [`content::analyse`]
+//! Pipeline: `dom::parse` (tolerant, depth-capped, deadline-polled) -> `content::analyse`
 //! (boilerplate removal, block statistics, Readability-style candidate scores) ->
-//! [`content::select`] (best block and its siblings) -> [`render::render`] (cleaning + text).
+//! `content::select` (best block and its siblings) -> `render::render` (cleaning + text).
 //! When the strict pass (boilerplate removed by class/id names too) finds little text, a
 //! lenient pass without name-based removal is tried and the longer result kept.
 //!

@@ -3,7 +3,7 @@
 //! One pass per document ([`analysis::analyse`]) measures everything the Gopher repetition,
 //! Gopher quality and FineWeb quality filters compare with thresholds; [`c4::c4_filter`]
 //! applies C4's line rules (which rewrite the text); [`normalize::normalized_words`] gives
-//! MinHash its words. All of them share one word tokeniser ([`words`]), a re-implementation
+//! MinHash its words. All of them share one word tokeniser ([`mod@words`]), a re-implementation
 //! of spaCy's blank English tokeniser that datatrove uses, so the numbers match datatrove's.
 //! Batch entry points run documents in parallel with rayon.
 
