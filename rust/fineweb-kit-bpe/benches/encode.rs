@@ -1,9 +1,8 @@
 //! Encode / decode throughput, without external data: `cargo bench -p fineweb-kit-bpe`.
 //!
-//! The tokenizer is trained here (cl100k pre-tokenisation, 8192 ids) on a generated corpus of
-//! about 8 MB, so the bench runs anywhere. To measure a real vocabulary on real text instead,
-//! set `FWK_BENCH_RANKS=path/to/cl100k_base.tiktoken` (with `FWK_BENCH_PATTERN`, default
-//! `cl100k_base`) and `FWK_BENCH_TEXT=path/to/text.txt` (UTF-8; cut into ~4 kB documents).
+//! The tokenizer is trained here (cl100k pre-tokenisation, 8192 ids) on about 8 MB of generated
+//! documents, so the bench runs anywhere. For a real vocabulary on real text, and the time of
+//! each encode phase, use `examples/bpe_speed.rs`.
 //!
 //! Each line reports the median of 7 wall-clock runs (minimum in brackets), in MB of text per
 //! second.
@@ -11,52 +10,39 @@
 use std::time::Instant;
 
 use fineweb_kit_bpe::train::Trainer;
-use fineweb_kit_bpe::{io, Bpe, SpecialSet};
+use fineweb_kit_bpe::SpecialSet;
 
 const RUNS: usize = 7;
 
-/// Pseudo-English text: words drawn from syllables with a fixed generator, so every run (and
-/// machine) sees the same bytes.
-fn generated_corpus(bytes: usize) -> String {
+/// About `bytes` of pseudo-English documents of about 4 kB each: words drawn from syllables
+/// with a fixed generator, so every run (and machine) sees the same bytes.
+fn generated_documents(bytes: usize) -> Vec<String> {
     const SYLLABLES: [&str; 24] = [
         "the", "an", "ing", "tion", "re", "con", "de", "ex", "pro", "al", "er", "ly", "in", "com",
         "ment", "ness", "data", "web", "token", "s", "ed", "un", "ous", "ive",
     ];
     let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
+    let mut docs = Vec::with_capacity(bytes / 4096 + 1);
+    let mut doc = String::new();
+    for _ in 0..bytes {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        state
-    };
-    let mut text = String::with_capacity(bytes + 64);
-    while text.len() < bytes {
-        let r = next();
-        for i in 0..1 + (r % 3) as usize {
-            text.push_str(SYLLABLES[((r >> (8 * i + 8)) % 24) as usize]);
+        for i in 0..1 + (state % 3) as usize {
+            doc.push_str(SYLLABLES[((state >> (8 * i + 8)) % 24) as usize]);
         }
-        text.push_str(match r >> 60 {
+        doc.push_str(match state >> 60 {
             0 => ".\n",
             1 => ", ",
             2 => " 2026 ",
             _ => " ",
         });
-    }
-    text
-}
-
-/// Documents of about `size` bytes, cut after a line end.
-fn documents(text: &str, size: usize) -> Vec<&str> {
-    let mut docs = Vec::new();
-    let mut start = 0;
-    for (i, _) in text.match_indices('\n') {
-        if i + 1 - start >= size {
-            docs.push(&text[start..=i]);
-            start = i + 1;
+        if doc.len() >= 4096 {
+            docs.push(std::mem::take(&mut doc));
+            if docs.len() * 4096 >= bytes {
+                break;
+            }
         }
-    }
-    if start < text.len() {
-        docs.push(&text[start..]);
     }
     docs
 }
@@ -80,59 +66,44 @@ fn report(what: &str, bytes: usize, (median, min): (f64, f64)) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (bpe, text) = match (
-        std::env::var_os("FWK_BENCH_RANKS"),
-        std::env::var_os("FWK_BENCH_TEXT"),
-    ) {
-        (Some(ranks), Some(text)) => {
-            let pattern =
-                std::env::var("FWK_BENCH_PATTERN").unwrap_or_else(|_| "cl100k_base".into());
-            let bpe = Bpe::new(io::load_tiktoken(ranks.as_ref())?, vec![], &pattern)?;
-            let raw = std::fs::read(text)?;
-            (bpe, String::from_utf8_lossy(&raw).into_owned())
-        }
-        _ => {
-            let text = generated_corpus(8 << 20);
-            let mut trainer = Trainer::new("cl100k_base", 8192, 0)?;
-            trainer.count(&documents(&text, 1 << 16), None)?;
-            (trainer.finish(&[], None)?, text)
-        }
-    };
-    let docs = documents(&text, 4096);
+    let owned = generated_documents(8 << 20);
+    let docs: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let bytes: usize = docs.iter().map(|d| d.len()).sum();
+    let mut trainer = Trainer::new("cl100k_base", 8192, 0)?;
+    trainer.count(&docs, None)?;
+    let bpe = trainer.finish(&[], None)?;
     let none = SpecialSet::None;
     println!(
         "{} documents, {:.1} MB, vocabulary {} ids, {} threads",
         docs.len(),
-        text.len() as f64 / 1e6,
+        bytes as f64 / 1e6,
         bpe.n_vocab(),
         rayon::current_num_threads()
     );
 
-    let mut ids = Vec::with_capacity(text.len() / 3);
+    let mut ids = Vec::with_capacity(bytes / 3);
+    let mut encode_all = |clear_cache: bool| {
+        if clear_cache {
+            bpe.clear_cache();
+        }
+        ids.clear();
+        for d in &docs {
+            bpe.encode_ordinary_into(d, &mut ids).unwrap();
+        }
+    };
     report(
         "encode, 1 thread, cold cache",
-        text.len(),
-        time(|| {
-            bpe.clear_cache();
-            ids.clear();
-            for d in &docs {
-                bpe.encode_ordinary_into(d, &mut ids).unwrap();
-            }
-        }),
+        bytes,
+        time(|| encode_all(true)),
     );
     report(
         "encode, 1 thread, warm cache",
-        text.len(),
-        time(|| {
-            ids.clear();
-            for d in &docs {
-                bpe.encode_ordinary_into(d, &mut ids).unwrap();
-            }
-        }),
+        bytes,
+        time(|| encode_all(false)),
     );
     report(
         "encode_flat, all threads",
-        text.len(),
+        bytes,
         time(|| {
             let (flat, _) = bpe.encode_flat(&docs, &none, &none, None, None).unwrap();
             std::hint::black_box(flat);
@@ -140,14 +111,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     report(
         "decode, 1 thread",
-        text.len(),
+        bytes,
         time(|| {
             std::hint::black_box(bpe.decode_bytes(&ids).unwrap());
         }),
     );
-    println!(
-        "{:.2} bytes per token",
-        text.len() as f64 / ids.len() as f64
-    );
+    println!("{:.2} bytes per token", bytes as f64 / ids.len() as f64);
     Ok(())
 }
