@@ -57,6 +57,19 @@ impl PyBpe {
             }),
         )
     }
+
+    /// Writes `render(tokenizer)` to `path` atomically, GIL released.
+    fn write_file(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        render: fn(&Bpe) -> String,
+    ) -> PyResult<()> {
+        guard(|| {
+            py.detach(|| io::write_atomic(&path, render(&self.inner).as_bytes()))
+                .map_err(to_py)
+        })
+    }
 }
 
 #[pymethods]
@@ -108,32 +121,17 @@ impl PyBpe {
 
     /// Writes fineweb-kit's own format (atomically).
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        guard(|| {
-            py.detach(|| {
-                let v = io::own_json(&self.inner);
-                io::write_atomic(&path, v.to_string().as_bytes())
-            })
-            .map_err(to_py)
-        })
+        self.write_file(py, path, |b| io::own_json(b).to_string())
     }
 
     /// Writes a HF `tokenizer.json` (atomically).
     fn save_hf(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        guard(|| {
-            py.detach(|| {
-                let v = io::hf_json(&self.inner);
-                io::write_atomic(&path, v.to_string().as_bytes())
-            })
-            .map_err(to_py)
-        })
+        self.write_file(py, path, |b| io::hf_json(b).to_string())
     }
 
     /// Writes a tiktoken rank file of the mergeable tokens (atomically).
     fn save_tiktoken(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        guard(|| {
-            py.detach(|| io::write_atomic(&path, io::tiktoken_text(&self.inner).as_bytes()))
-                .map_err(to_py)
-        })
+        self.write_file(py, path, io::tiktoken_text)
     }
 
     #[getter]
