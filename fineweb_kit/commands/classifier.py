@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 
 from fineweb_kit.classifiers.fasttext_model import DCLM_DEFAULTS
 from fineweb_kit.classifiers.metrics import format_confusion
@@ -119,9 +120,9 @@ def _shared(args: argparse.Namespace, *names: str) -> dict:
     return {k: getattr(args, k) for k in ("text_field", "heldout", "seed", "threshold", *names)}
 
 
-def _print_report(args: argparse.Namespace, report: dict, lines: list[str]) -> int:
-    """The report as JSON with ``--json``, else the summary ``lines``."""
-    print(json.dumps(report, indent=2) if args.json else "\n".join(lines))
+def _print_report(args: argparse.Namespace, report: dict, summary: Callable[[], list]) -> int:
+    """The report as JSON with ``--json``, else the lines of ``summary()``."""
+    print(json.dumps(report, indent=2) if args.json else "\n".join(summary()))
     return 0
 
 
@@ -140,7 +141,7 @@ def run_fasttext(args: argparse.Namespace) -> int:
     return _print_report(
         args,
         report,
-        [
+        lambda: [
             f"model: {args.out}",
             f"trained on {report['train_examples']}; held out "
             f"{report['support_positive']} positive / {report['support_negative']} negative",
@@ -167,12 +168,11 @@ def run_embedding(args: argparse.Namespace) -> int:
         batch_size=args.head_batch_size,
         **_shared(args, "task", "device", "max_tokens", "epochs", "lr"),
     )
-    b = report["at_threshold"]
-    cut = report["truncated"]
+    b, cut = report.get("at_threshold", {}), report.get("truncated", {})
     return _print_report(
         args,
         report,
-        [
+        lambda: [
             f"head: {args.out}",
             f"trained on {report['train_examples']}, held out {report['examples']} documents; "
             f"{cut['train'] + cut['heldout']} truncated at {cut['max_tokens']} tokens",
