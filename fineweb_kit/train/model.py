@@ -66,7 +66,13 @@ def make_norm(cfg: ModelConfig) -> nn.Module:
     return nn.LayerNorm(cfg.n_embd, bias=cfg.bias)
 
 
-def rope_tables(head_dim: int, seq_len: int, base: float) -> tuple[torch.Tensor, torch.Tensor]:
+Rope = tuple[torch.Tensor, torch.Tensor]
+"""The (cos, sin) tables of :func:`rope_tables`."""
+Mask = torch.Tensor | None
+"""An attention mask (True: may attend), or None for plain causal attention."""
+
+
+def rope_tables(head_dim: int, seq_len: int, base: float) -> Rope:
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
     angles = torch.outer(torch.arange(seq_len, dtype=torch.float32), inv)  # (T, hd/2)
     return angles.cos(), angles.sin()
@@ -165,11 +171,7 @@ class Attention(nn.Module):
         self.rope = cfg.pos_emb == "rope"
 
     def forward(
-        self,
-        x: torch.Tensor,
-        rope: tuple[torch.Tensor, torch.Tensor] | None,
-        mask: torch.Tensor | None = None,
-        cache: KVCache | None = None,
+        self, x: torch.Tensor, rope: Rope | None, mask: Mask = None, cache: KVCache | None = None
     ) -> torch.Tensor:
         b, t, c = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)
@@ -207,11 +209,7 @@ class Block(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(
-        self,
-        x: torch.Tensor,
-        rope: tuple[torch.Tensor, torch.Tensor] | None,
-        mask: torch.Tensor | None = None,
-        cache: KVCache | None = None,
+        self, x: torch.Tensor, rope: Rope | None, mask: Mask = None, cache: KVCache | None = None
     ) -> torch.Tensor:
         x = x + self.drop(self.attn(self.norm1(x), rope, mask, cache))
         return x + self.drop(self.mlp(self.norm2(x)))

@@ -12,14 +12,24 @@ def minhash_pipeline(
     inputs: Path,
     output: Path,
     config: dict[str, Any] | None = None,
-    budget_mb: int = 64,
+    budget_mb: float = 64,
     tasks: int = 2,
     annotate: bool = True,
+    write: bool = True,
+    name: str = "minhash-test",
 ) -> dict[str, Any]:
+    """The four stages as a pipeline mapping; ``write``: the filter stage writes the kept
+    documents to ``deduped`` and the removed ones to ``removed`` (false: it only counts, as
+    benchmarks/minhash_bench.py times it)."""
     mh = {"folder": "minhash", "config": dict(config or {})}
     reader = {"type": "JsonlReader", "paths": str(inputs / "*.jsonl.gz")}
+    dedup: dict[str, Any] = {"type": "MinhashFilter", "annotate": annotate, **mh}
+    filter_steps: list[dict[str, Any]] = [reader, dedup]
+    if write:
+        dedup["exclusion_writer"] = {"type": "JsonlWriter", "output_folder": "removed"}
+        filter_steps.append({"type": "JsonlWriter", "output_folder": "deduped"})
     return {
-        "name": "minhash-test",
+        "name": name,
         "output": str(output),
         "executor": {"type": "local", "tasks": tasks, "workers": 1},
         "stages": [
@@ -35,19 +45,7 @@ def minhash_pipeline(
                 "steps": [{"type": "MinhashBuckets", "memory_budget_mb": budget_mb, **mh}],
             },
             {"name": "cluster", "steps": [{"type": "MinhashCluster", **mh}]},
-            {
-                "name": "filter",
-                "steps": [
-                    reader,
-                    {
-                        "type": "MinhashFilter",
-                        "annotate": annotate,
-                        **mh,
-                        "exclusion_writer": {"type": "JsonlWriter", "output_folder": "removed"},
-                    },
-                    {"type": "JsonlWriter", "output_folder": "deduped"},
-                ],
-            },
+            {"name": "filter", "steps": filter_steps},
         ],
     }
 

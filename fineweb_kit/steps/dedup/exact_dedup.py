@@ -22,31 +22,32 @@ from typing import Any
 from fineweb_kit.dedup.keys import check_key_folder, key_fingerprint
 from fineweb_kit.dedup.records import ORIGINAL
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.dedup.keyed import KeyFind, KeySignature
+from fineweb_kit.steps.dedup.keyed import KeyedStep, KeyFind, KeySignature
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
 from fineweb_kit.steps.params import WriterConfig
 
 REASON = "exact_duplicate"
 
 
-class ExactDedupSignature(KeySignature):
+class ExactKeys(KeyedStep):
+    """The parameters (and their defaults) of exact dedup stages 1 and 2."""
+
+    method = "exact"
+
+    def __init__(self, folder: str = "exact_dedup", memory_budget_mb: float = 512) -> None:
+        super().__init__(folder, 1, memory_budget_mb)
+
+
+class ExactDedupSignature(ExactKeys, KeySignature):
     """Exact dedup stage 1: normalised-text hashes per input file."""
 
     abstract = False
-    method = "exact"
-
-    def __init__(self, folder: str = "exact_dedup", memory_budget_mb: float = 512) -> None:
-        super().__init__(folder, 1, memory_budget_mb)
 
 
-class ExactDedupFind(KeyFind):
+class ExactDedupFind(ExactKeys, KeyFind):
     """Exact dedup stage 2: finds every repeated normalised text."""
 
     abstract = False
-    method = "exact"
-
-    def __init__(self, folder: str = "exact_dedup", memory_budget_mb: float = 512) -> None:
-        super().__init__(folder, 1, memory_budget_mb)
 
 
 class ExactDedupFilter(VerifiedFilter):

@@ -29,35 +29,34 @@ from typing import Any
 from fineweb_kit.dedup.keys import check_key_folder, key_fingerprint, remove_sentences
 from fineweb_kit.dedup.records import ORIGINAL
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.dedup.keyed import KeyFind, KeySignature
+from fineweb_kit.steps.dedup.keyed import KeyedStep, KeyFind, KeySignature
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
 from fineweb_kit.steps.params import WriterConfig
 
 REASON = "sentence_dedup_too_short"
 
 
-class SentenceDedupSignature(KeySignature):
+class SentenceKeys(KeyedStep):
+    """The parameters (and their defaults) of sentence dedup stages 1 and 2."""
+
+    method = "sentences"
+
+    def __init__(
+        self, folder: str = "sentence_dedup", n_sentences: int = 3, memory_budget_mb: float = 512
+    ) -> None:
+        super().__init__(folder, n_sentences, memory_budget_mb)
+
+
+class SentenceDedupSignature(SentenceKeys, KeySignature):
     """Sentence dedup stage 1: sentence-window keys per input file."""
 
     abstract = False
-    method = "sentences"
-
-    def __init__(
-        self, folder: str = "sentence_dedup", n_sentences: int = 3, memory_budget_mb: float = 512
-    ) -> None:
-        super().__init__(folder, n_sentences, memory_budget_mb)
 
 
-class SentenceDedupFind(KeyFind):
+class SentenceDedupFind(SentenceKeys, KeyFind):
     """Sentence dedup stage 2: finds every repeated sentence window."""
 
     abstract = False
-    method = "sentences"
-
-    def __init__(
-        self, folder: str = "sentence_dedup", n_sentences: int = 3, memory_budget_mb: float = 512
-    ) -> None:
-        super().__init__(folder, n_sentences, memory_budget_mb)
 
 
 class SentenceDedupFilter(VerifiedFilter):
