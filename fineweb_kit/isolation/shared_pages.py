@@ -4,8 +4,9 @@ The parent copies a batch of ``bytes`` items into one anonymous shared file (``m
 Linux, an unlinked temporary file elsewhere) and sends only their ``(offset, length)`` spans
 over the pipe; the child maps the same file and hands each item to the function as a read-only
 ``memoryview``. That is one copy per page instead of five (pickle, pipe write, pipe read,
-unpickle). The parent writes a new batch only once the child has answered (or been killed) for
-the previous one, so the child never reads a region being rewritten. The file grows to the
+unpickle). The parent keeps two regions (it fills one while the child reads the other) and
+writes a new batch into a region only once every item of the batch there has been answered (or
+its child killed), so the child never reads a region being rewritten. A file grows to the
 largest batch and shrinks back after an unusually large one.
 """
 
