@@ -34,6 +34,7 @@ from fineweb_kit.exceptions import StepTimeout
 from fineweb_kit.isolation.alarm import call_with_timeout
 from fineweb_kit.isolation.pool import IsolatedMap, Outcome
 from fineweb_kit.steps.base import BatchStep, Params, TaskContext
+from fineweb_kit.steps.inherited_params import present_inherited_params, takes_inherited
 from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
 from fineweb_kit.text.html_guard import (
     DEFAULT_MAX_DEPTH,
@@ -52,11 +53,21 @@ class Extractor(BatchStep):
     ``max_tag_depth`` / ``max_tags``: pages nested deeper / with more tags dropped (0: off).
     ``isolation``: ``process`` (a killable child process) or ``none`` (in the worker); default:
     the class's ``default_isolation``.
+
+    A subclass's constructor declares only its own options, keyword-only, and passes the
+    settings above on: ``def __init__(self, *, option: bool = True, **settings: Any)``; its
+    signature (what a pipeline file is checked against) then lists these settings too.
     """
 
     kind = "extractor"
     abstract = True
     default_isolation: ClassVar[str] = "none"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        init = cls.__dict__.get("__init__")
+        if init is not None and takes_inherited(init):  # before the base wraps it (checks)
+            present_inherited_params(init, Extractor.__init__, {"isolation": cls.default_isolation})
+        super().__init_subclass__(**kwargs)
 
     def __init__(
         self,
