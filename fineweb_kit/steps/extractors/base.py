@@ -43,6 +43,9 @@ from fineweb_kit.text.html_guard import (
 )
 
 ISOLATION_MODES = ("process", "none")
+HEAD_PAGES = 16
+"""The first pages of a stream go to the child process on their own, so that it starts on them
+while the rest of the first batch is prepared (encoded, checked, copied)."""
 
 
 class Extractor(BatchStep):
@@ -135,24 +138,29 @@ class Extractor(BatchStep):
             return
         # pipelined: batch N+1 is read, checked and handed to the child (and the output of
         # batch N-1 goes on downstream) while the child extracts batch N
-        pending: deque[tuple[Batch, int]] = deque()
+        pending: deque[list[tuple[Batch, int]]] = deque()
         try:
-            for batch in batches:
+            for n, batch in enumerate(batches):
                 t0 = time.perf_counter()
-                pending.append(self._submit(batch))
-                out = self._finish(*pending.popleft(), ctx) if len(pending) > 1 else None
+                head = n == 0 and len(batch) > 2 * HEAD_PAGES
+                parts = [batch[:HEAD_PAGES], batch[HEAD_PAGES:]] if head else [batch]
+                pending.append([self._submit(part) for part in parts])
+                out = self._finish_parts(pending.popleft(), ctx) if len(pending) > 1 else None
                 self.stats.time_s += time.perf_counter() - t0
                 if out:
                     yield out
             while pending:
                 t0 = time.perf_counter()
-                out = self._finish(*pending.popleft(), ctx)
+                out = self._finish_parts(pending.popleft(), ctx)
                 self.stats.time_s += time.perf_counter() - t0
                 if out:
                     yield out
         finally:
             if pending:  # the stream was abandoned (a later step failed): drop the rest
                 self.teardown()
+
+    def _finish_parts(self, parts: list[tuple[Batch, int]], ctx: TaskContext) -> Batch:
+        return [doc for docs, ticket in parts for doc in self._finish(docs, ticket, ctx)]
 
     def process_batch(self, batch: Batch, ctx: TaskContext) -> Batch:
         if self.isolation == "none":
