@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.s3_server import free_port
+from fineweb_kit.tools.local_s3 import free_port
 
 
 @contextmanager

@@ -24,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = assets.missing_in_pipeline(load_yaml(args.pipeline), args.pipeline, step_types())
+    data = load_yaml(args.pipeline)
+    missing = assets.missing_in_pipeline(data, args.pipeline, step_types())
     if missing:
         print("\n".join(missing), file=sys.stderr)
         print(
@@ -33,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    plan = make_plan(args.pipeline, output=args.output or "(unset)")
+    has_output = isinstance(data, dict) and data.get("output")
+    plan = make_plan(args.pipeline, output=args.output or (None if has_output else "(unset)"))
     for i, stage in enumerate(plan.pipeline.stages):
         steps = ", ".join(s.type for s in stage.steps)
         print(f"stage {i} {stage.name!r} ({plan.tasks(i)} tasks): {steps}")

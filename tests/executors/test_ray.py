@@ -168,7 +168,7 @@ def test_task_failing_on_bad_input_is_retried_then_reported(ray_address, tmp_pat
 
 
 def test_no_cluster_is_a_clear_error(tmp_path):
-    from tests.s3_server import free_port
+    from fineweb_kit.tools.local_s3 import free_port
 
     cfg = _ray_yaml(
         REPO / "pipelines/sample.yaml", tmp_path / "ray.yaml", f"127.0.0.1:{free_port()}"

@@ -1,6 +1,7 @@
-"""A small HTTP proxy in front of the test S3 server that injects faults: it answers some
-requests with a 500 ``InternalError`` or drops the connection without an answer, as chosen by
-a policy function; every other request is forwarded unchanged."""
+"""A small HTTP proxy in front of an S3 server (:mod:`.local_s3`) that counts requests and
+injects faults: it answers some requests with a 500 ``InternalError`` or drops the connection
+without an answer, as chosen by a policy function; every other request is forwarded unchanged.
+The tests use it for fault injection, ``benchmarks/remote_bench.py`` to count requests."""
 
 from __future__ import annotations
 
