@@ -98,11 +98,17 @@ def local_sample_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ray_address(s3_endpoint):
+def ray_cluster(s3_endpoint):
     """One real local Ray cluster (2 CPUs) shared by every Ray test of the session; its
     workers reach ``s3_endpoint`` through the standard AWS_* variables."""
     from fineweb_kit.tools.local_s3 import s3_env
     from tests.ray_cluster import local_ray_cluster
 
-    with local_ray_cluster(REPO, s3_env(s3_endpoint)) as address:
-        yield address
+    with local_ray_cluster(REPO, s3_env(s3_endpoint)) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def ray_address(ray_cluster) -> str:
+    """``HOST:PORT`` of the session's Ray cluster."""
+    return ray_cluster.address

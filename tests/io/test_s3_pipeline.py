@@ -53,7 +53,7 @@ def test_sample_from_bucket_to_bucket_matches_local(s3_sample, local_sample_run,
     env = cli_env(endpoint, tmp_path)
     cli(
         "run", "pipelines/sample.yaml", "--input", "s3://in-bucket/crawl/*.warc.gz",
-        "--output", "s3://out-bucket/sample-run1", "--tasks", "2", check=True, env=env,
+        "--output", "s3://out-bucket/sample-run1", "--tasks", "3", check=True, env=env,
     )  # fmt: skip
     remote = _remote_parts(fs, "out-bucket/sample-run1/output/", ".jsonl.gz")
     local = _local_parts(local_sample_run / "output", "*.jsonl.gz")
@@ -72,7 +72,7 @@ def test_sample_from_bucket_to_bucket_matches_local(s3_sample, local_sample_run,
             _remote_parts(fs, f"out-bucket/sample-run1/{folder}/", ".jsonl.gz")
         ) == sorted(_local_parts(local_sample_run / folder, "*.jsonl.gz"))
     assert len(fs.ls("out-bucket/sample-run1/_state/filter/files")) == 3
-    assert len(fs.ls("out-bucket/sample-run1/logs/filter")) == 2
+    assert len(fs.ls("out-bucket/sample-run1/logs/filter")) == 3
     stats = json.loads(fs.cat_file("out-bucket/sample-run1/stats.json"))
     local_stats = json.loads((local_sample_run / "stats.json").read_text())
     counters = lambda s: [st["counters"] for st in s["stages"][0]["steps"]]  # noqa: E731
@@ -82,7 +82,7 @@ def test_sample_from_bucket_to_bucket_matches_local(s3_sample, local_sample_run,
     before = {k: fs.info(k)["LastModified"] for k in fs.find("out-bucket/sample-run1/output")}
     cli(
         "run", "pipelines/sample.yaml", "--input", "s3://in-bucket/crawl/*.warc.gz",
-        "--output", "s3://out-bucket/sample-run1", "--tasks", "2", "--plain", check=True, env=env,
+        "--output", "s3://out-bucket/sample-run1", "--tasks", "3", "--plain", check=True, env=env,
     )  # fmt: skip
     fs.invalidate_cache()
     assert {
