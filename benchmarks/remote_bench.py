@@ -90,12 +90,12 @@ _counted: dict[str, str] = {}  # the counting proxy's AWS_* variables, set in ma
 
 
 def _minhash_buckets(
-    tmp: Path, fs: object, runs: int, mb: float, env: dict, remote_env: dict, log: list
+    tmp: Path, fs: object, runs: int, mb: float, files: int, env: dict, remote_env: dict, log: list
 ) -> dict:
     """MinHash's bucket stage (14 buckets, 1 task) on signatures in a bucket vs on local disk:
     time, and every S3 request of the stage per MB of signature files it reads."""
     inputs = tmp / "minhash-in"
-    docs, _ = build_input(inputs, mb, files=4)
+    docs, _ = build_input(inputs, mb, files=files)
     cfg = tmp / "minhash.yaml"
     cfg.write_text(yaml.safe_dump(our_pipeline(inputs, tmp / "unused", 512), sort_keys=False))
     local_out, remote_out = tmp / "minhash-local", "s3://bench-out/minhash"
@@ -136,7 +136,8 @@ def _minhash_buckets(
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--minhash-mb", type=float, default=20, help="MinHash input size (MB)")
+    ap.add_argument("--minhash-mb", type=float, default=60, help="MinHash input size (MB)")
+    ap.add_argument("--minhash-files", type=int, default=2, help="MinHash input files")
     ap.add_argument("--only-minhash", action="store_true", help="skip the two pipelines")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="remote-bench-"))
@@ -152,7 +153,9 @@ def main() -> None:
                 remote_env = {**env, **s3_env(endpoint)}
                 if not args.only_minhash:
                     rows = _pipelines(tmp, fs, args.runs, env, remote_env, log)
-                mh = _minhash_buckets(tmp, fs, args.runs, args.minhash_mb, env, remote_env, log)
+                mh = _minhash_buckets(
+                    tmp, fs, args.runs, args.minhash_mb, args.minhash_files, env, remote_env, log
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("# remote storage benchmark (moto S3 on 127.0.0.1 vs local disk)")
@@ -175,7 +178,8 @@ def main() -> None:
         print()
     print(
         f"## MinHash bucket stage (14 buckets, 1 task), {mh['docs']} documents "
-        f"({args.minhash_mb:g} MB of JSONL), signatures written to the bucket by stage 1\n"
+        f"({args.minhash_mb:g} MB of text in {args.minhash_files} files), signatures written "
+        "to the bucket by stage 1\n"
     )
     headers = ["signature files", "signature MB read", "local s (median)", "S3 s (median)"]
     headers += ["S3 requests (all)", "GET .sig", "listings", "all per MB", "reads per MB"]
@@ -192,6 +196,7 @@ def main() -> None:
                     str(mh["sig_gets"]),
                     str(mh["lists"]),
                     f"{mh['requests'] / mh['sig_mb']:.1f}",
+                    f"{(mh['sig_gets'] + mh['lists']) / mh['sig_mb']:.2f}",
                 ]
             ],
         )
