@@ -56,7 +56,9 @@ def faulty_proxy(upstream: str, policy: Policy) -> Iterator[tuple[str, dict[str,
                 if self.command != "HEAD":
                     self.wfile.write(_ERROR)
                 return
-            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            conn = http.client.HTTPConnection(
+                target.hostname or "127.0.0.1", target.port, timeout=60
+            )
             headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
