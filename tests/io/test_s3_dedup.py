@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.dedup.pipeline import minhash_pipeline
+from tests.dedup.pipeline import key_pipeline, minhash_pipeline
 from tests.io.test_s3_pipeline import _jsonl_records
 from tests.pipeline.helpers import cli, split_cc_docs, write_pipeline
 from tests.s3 import cli_env
@@ -114,34 +114,11 @@ def test_minhash_to_bucket_is_the_local_run_and_survives_kill_9(s3_sample, docs,
     )
 
 
-def _key_pipeline(method: str, inputs: Path, out: Path) -> dict:
-    prefix = {"exact": "ExactDedup", "sentence": "SentenceDedup"}[method]
-    reader = {"type": "JsonlReader", "paths": str(inputs / "*.jsonl.gz")}
-    removed = {"type": "JsonlWriter", "output_folder": "removed"}
-    return {
-        "name": f"{method}-s3",
-        "output": str(out),
-        "executor": {"type": "local", "tasks": 3, "workers": 1},
-        "stages": [
-            {"name": "keys", "steps": [reader, {"type": f"{prefix}Signature"}]},
-            {"name": "find", "steps": [{"type": f"{prefix}Find", "memory_budget_mb": 0.05}]},
-            {
-                "name": "filter",
-                "steps": [
-                    reader,
-                    {"type": f"{prefix}Filter", "exclusion_writer": removed},
-                    {"type": "JsonlWriter", "output_folder": "kept"},
-                ],
-            },
-        ],
-    }
-
-
 @pytest.mark.parametrize("method", ["exact", "sentence"])
 def test_key_dedup_to_bucket_is_the_local_run(s3_sample, docs, tmp_path, method):
     endpoint, fs = s3_sample
     local = tmp_path / "local"
-    cfg = write_pipeline(tmp_path / "p.yaml", _key_pipeline(method, docs, local))
+    cfg = write_pipeline(tmp_path / "p.yaml", key_pipeline(method, docs, local))
     cli("run", str(cfg), "--plain", check=True)
     remote = f"out-bucket/{method}"
     env = cli_env(endpoint, tmp_path)
