@@ -28,7 +28,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+SHARED = next(  # ../shared/data beside the checkout, or one up from a worktree
+    (p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared" / "data",
+)
 sys.path.insert(0, str(REPO))  # this checkout's fineweb_kit and tests/, also when run as a script
 STAGES = ["signatures", "buckets", "cluster", "filter"]
 CC_PAGES = 2.5e9

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    plan = make_plan(args.pipeline, output=args.output or "(unset)")
+    has_output = isinstance(data, dict) and data.get("output")
+    plan = make_plan(args.pipeline, output=args.output or (None if has_output else "(unset)"))
     for i, stage in enumerate(plan.pipeline.stages):
         steps = ", ".join(s.type for s in stage.steps)
         print(f"stage {i} {stage.name!r} ({plan.tasks(i)} tasks): {steps}")

@@ -16,12 +16,12 @@ Empty or whitespace/punctuation-only texts get no key and are never duplicates (
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fineweb_kit.dedup.keys import check_key_folder, key_fingerprint
 from fineweb_kit.dedup.records import ORIGINAL
 from fineweb_kit.document import Batch
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.dedup.keyed import KeyedStep, KeyFind, KeySignature
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
 from fineweb_kit.steps.params import WriterConfig
@@ -70,7 +70,7 @@ class ExactDedupFilter(VerifiedFilter):
     def fingerprint(self) -> int:
         return key_fingerprint("exact", 1)
 
-    def check_folder(self, root: Path) -> None:
+    def check_folder(self, root: AnyPath) -> None:
         check_key_folder(root, "exact", 1)
 
     def load_records(self, records: Any) -> None:

@@ -14,7 +14,6 @@ from fineweb_kit.dedup.records import budget_bytes, file_index
 from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.base import TaskContext, UnitStep
 from fineweb_kit.steps.dedup.sink_step import DedupParams, SinkStep
-from fineweb_kit.steps.local_folder import local_folder
 
 
 class KeyedStep:
@@ -42,7 +41,7 @@ class KeySignature(KeyedStep, SinkStep):
 
     def setup(self, ctx: TaskContext) -> None:
         self._fp = check_key_folder(
-            local_folder(ctx, self.folder, "dedup intermediate files"),
+            ctx.resolve(self.folder),
             self.method,
             self.n_sentences,
             True,
@@ -51,7 +50,7 @@ class KeySignature(KeyedStep, SinkStep):
     def open_sink(self, ctx: TaskContext) -> Any:
         assert ctx.part_name is not None
         return open_key_sink(
-            local_folder(ctx, self.folder, "dedup intermediate files"),
+            ctx.resolve(self.folder),
             self.method,
             self.n_sentences,
             self._fp,
@@ -73,7 +72,7 @@ class KeyFind(KeyedStep, DedupParams, UnitStep):
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
         counts = find_duplicates(
-            local_folder(ctx, self.folder, "dedup intermediate files"),
+            ctx.resolve(self.folder),
             self.method,
             self.n_sentences,
             self.budget,

@@ -23,12 +23,12 @@ one"), and there is no ``min_num_sentences`` rule.
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from fineweb_kit.dedup.keys import check_key_folder, key_fingerprint, remove_sentences
 from fineweb_kit.dedup.records import ORIGINAL
 from fineweb_kit.document import Batch
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.dedup.keyed import KeyedStep, KeyFind, KeySignature
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
 from fineweb_kit.steps.params import WriterConfig
@@ -80,7 +80,7 @@ class SentenceDedupFilter(VerifiedFilter):
     def fingerprint(self) -> int:
         return key_fingerprint("sentences", self.n_sentences)
 
-    def check_folder(self, root: Path) -> None:
+    def check_folder(self, root: AnyPath) -> None:
         check_key_folder(root, "sentences", self.n_sentences)
 
     def load_records(self, records: Any) -> None:

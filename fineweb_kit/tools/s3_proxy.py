@@ -1,6 +1,7 @@
-"""A small HTTP proxy in front of the test S3 server that injects faults: it answers some
-requests with a 500 ``InternalError`` or drops the connection without an answer, as chosen by
-a policy function; every other request is forwarded unchanged."""
+"""A small HTTP proxy in front of an S3 server (:mod:`.local_s3`) that counts requests and
+injects faults: it answers some requests with a 500 ``InternalError`` or drops the connection
+without an answer, as chosen by a policy function; every other request is forwarded unchanged.
+The tests use it for fault injection, ``benchmarks/remote_bench.py`` to count requests."""
 
 from __future__ import annotations
 
@@ -55,7 +56,9 @@ def faulty_proxy(upstream: str, policy: Policy) -> Iterator[tuple[str, dict[str,
                 if self.command != "HEAD":
                     self.wfile.write(_ERROR)
                 return
-            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            conn = http.client.HTTPConnection(
+                target.hostname or "127.0.0.1", target.port, timeout=60
+            )
             headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
