@@ -100,7 +100,7 @@ pub struct Bpe {
 const CACHE_MAX_PIECE: usize = 32;
 
 /// Default cap on one thread's piece cache, in bytes (see [`Bpe::set_cache_bytes`]).
-pub const DEFAULT_CACHE_BYTES: usize = 1 << 20;
+pub const DEFAULT_CACHE_BYTES: usize = 4 << 20;
 
 impl Bpe {
     /// Builds a tokenizer. `ranks`: mergeable tokens (bytes, rank); every single byte must be a
