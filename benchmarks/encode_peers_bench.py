@@ -69,7 +69,13 @@ ENCODERS = {
     "bpe-openai": "bpe-openai",
     "hf-tokenizers": "tokenizers",
 }
-OURS = ("fineweb-kit", "fineweb-kit array")
+OURS = ("fineweb-kit", "fineweb-kit array", "fineweb-kit before")
+# FINEWEB_KIT_BENCH_BEFORE=<another checkout with its extension built>: an extra row,
+# "fineweb-kit before", that checkout's fineweb-kit measured in the same run (before/after of
+# a change on the same machine and load); it is not part of the exactness gate.
+BEFORE = os.environ.get("FINEWEB_KIT_BENCH_BEFORE")
+if BEFORE:
+    ENCODERS["fineweb-kit before"] = None
 # A few unrelated bytes encoded before timing, so lazy set-up is not timed.
 WARM_UP = "Warm-up: 12 x (naïve) set-up, not timed.\n"
 ONE_THREAD = {"RAYON_NUM_THREADS": "1", "FASTOKENS_BPE_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -264,6 +270,9 @@ def worker(name: str, vocab: str, corpus_file: str, call: str) -> None:
     """One measurement in this (fresh) process: prints MB/s."""
     docs = json.loads(Path(corpus_file).read_text())
     mb = sum(len(d.encode()) for d in docs) / 1e6
+    if name == "fineweb-kit before" and BEFORE:
+        sys.path.insert(0, BEFORE)
+        name = "fineweb-kit"
     per_doc, flat = load(name, vocab)
     # One-time set-up (thread pools, lazy tables, imports) is not part of "first sight".
     per_doc(WARM_UP)
@@ -303,6 +312,8 @@ def exactness(
         for cname, docs in cdocs.items():
             want = [ref.encode_ordinary(d) for d in docs]
             for n in names:
+                if n == "fineweb-kit before":
+                    continue
                 per_doc, flat = load(n, vocab)
                 for call, got in _as_lists(n, per_doc, flat, docs):
                     diff = next(
@@ -500,18 +511,21 @@ def cache_cost(a, cdocs: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def report(a, names, cdocs, cells, res, bad) -> str:
-    vers = ", ".join(f"{n} {installed(ENCODERS[n])}" for n in names)
-    cpu = "unknown"
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else what ``platform`` knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def report(a, names, cdocs, cells, res, bad) -> str:
+    vers = ", ".join(f"{n} {installed(ENCODERS[n])}" for n in names)
     lines = [
-        f"machine: {cpu}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+        f"machine: {cpu_model()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
         f"Python {platform.python_version()}; one thread, pinned to CPU {a.cpu}",
         f"versions: {vers}",
         "corpora: "

@@ -168,14 +168,7 @@ def format_tables(worst: list[dict], train: list[dict]) -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = peers.cpu_model()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     vers = ", ".join(f"{p} {v}" for p in PEERS if (v := _installed(p)))
     return (
