@@ -80,7 +80,7 @@ def test_cache_grows_with_the_working_set_up_to_its_cap(ref, theirs, multi_docs)
     tok.encode_ordinary("Настройка сети в Debian: интерфейсы, маршруты и разрешение имён. " * 20)
     small = tok.cache_info()
     # A short text: a small table (a few cache lines per piece), not the whole cap up front.
-    assert 0 < small["bytes"] <= 64 << 10 and small["pieces"] > 0, small
+    assert 0 < small["bytes"] <= 128 << 10 and small["pieces"] > 0, small
     got = [tok.encode_ordinary(d) for d in multi_docs]
     assert got == [theirs["cl100k_base"].encode_ordinary(d) for d in multi_docs]
     big = tok.cache_info()

@@ -18,7 +18,8 @@ use super::encoder::Rank;
 
 #[derive(Clone, Copy, Default)]
 struct Entry {
-    /// High 32 bits of the hash; entries with `ids_len == 0` are empty.
+    /// High 32 bits of the hash (its low bits pick the slot); entries with `ids_len == 0` are
+    /// empty.
     tag: u32,
     key_at: u32,
     ids_at: u32,
@@ -77,10 +78,10 @@ impl PieceCache {
     fn make_room(&mut self, key_len: usize, ids_len: usize) -> bool {
         let entry = std::mem::size_of::<Entry>();
         let rank = std::mem::size_of::<Rank>();
-        // Capacity each part needs to take this piece; the first table is 1024 slots (16 kB),
+        // Capacity each part needs to take this piece; the first table is 4096 slots (64 kB),
         // or a quarter of a smaller cap.
         let want_slots = if self.table.is_empty() {
-            let mut slots = 1 << 10;
+            let mut slots = 1 << 12;
             while slots > 4 && slots * entry > self.max_bytes / 4 {
                 slots /= 2;
             }
@@ -94,7 +95,7 @@ impl PieceCache {
             if need <= cap {
                 cap
             } else {
-                need.max(cap * 2).max(64)
+                need.max(cap * 2).max(1 << 12)
             }
         };
         let want_keys = grow(self.keys.capacity(), self.keys.len() + key_len);
@@ -117,9 +118,8 @@ impl PieceCache {
         let old = std::mem::replace(&mut self.table, vec![Entry::default(); slots]);
         let mask = slots - 1;
         for e in old.into_iter().filter(|e| e.ids_len != 0) {
-            let k = e.key_at as usize;
-            let h = hash(&self.keys[k..k + e.key_len as usize]);
-            let mut i = h as usize & mask;
+            // The tag is the hash's high half, which also picks the slot: no key is read.
+            let mut i = e.tag as usize & mask;
             while self.table[i].ids_len != 0 {
                 i = (i + 1) & mask;
             }
@@ -163,10 +163,9 @@ impl PieceCache {
         if self.len == 0 {
             return None;
         }
-        let h = hash(piece);
-        let tag = (h >> 32) as u32;
+        let tag = (hash(piece) >> 32) as u32;
         let mask = self.table.len() - 1;
-        let mut i = h as usize & mask;
+        let mut i = tag as usize & mask;
         loop {
             let e = &self.table[i];
             if e.ids_len == 0 {
@@ -194,14 +193,14 @@ impl PieceCache {
         {
             return;
         }
-        let h = hash(piece);
+        let tag = (hash(piece) >> 32) as u32;
         let mask = self.table.len() - 1;
-        let mut i = h as usize & mask;
+        let mut i = tag as usize & mask;
         while self.table[i].ids_len != 0 {
             i = (i + 1) & mask;
         }
         self.table[i] = Entry {
-            tag: (h >> 32) as u32,
+            tag,
             key_at: self.keys.len() as u32,
             ids_at: self.ids.len() as u32,
             key_len: piece.len() as u16,
