@@ -91,11 +91,13 @@ impl PieceCache {
         } else {
             self.table.len()
         };
+        // Arenas start at 4096 entries (fewer under a cap below 64 kB) and double.
+        let first = (self.max_bytes / 16).clamp(16, 1 << 12);
         let grow = |cap: usize, need: usize| {
             if need <= cap {
                 cap
             } else {
-                need.max(cap * 2).max(1 << 12)
+                need.max(cap * 2).max(first)
             }
         };
         let want_keys = grow(self.keys.capacity(), self.keys.len() + key_len);
