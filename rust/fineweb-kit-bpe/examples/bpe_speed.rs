@@ -6,7 +6,9 @@
 //! - `pretok`: cutting the documents into pieces only;
 //! - `+lookup`: plus one rank-table lookup per piece (what a piece that is one token costs);
 //! - `encode cold`: the whole encode, on a tokenizer whose piece cache is empty at each pass;
-//! - `encode warm`: the same documents again (the piece cache filled by the pass before).
+//! - `encode warm`: the same documents again (the piece cache filled by the pass before);
+//! - `no cache`: the whole encode with the piece cache off (every piece that is not one
+//!   token is merged): `no cache - lookup` is the merge loop's cost.
 //!
 //! merge + cache = encode - (pretok + lookup); output (Python lists / arrays) is measured by
 //! `benchmarks/encode_peers_bench.py`.
@@ -84,9 +86,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = bpe.encode_ordinary_into(d, &mut out);
         }
     });
+    // Every piece that is not one token merged again (no cache): the merge loop's cost.
+    let cap = bpe.cache_bytes();
+    bpe.set_cache_bytes(0);
+    let nocache = best(|| {
+        out.clear();
+        for d in &docs {
+            let _ = bpe.encode_ordinary_into(d, &mut out);
+        }
+    });
+    bpe.set_cache_bytes(cap);
     println!(
         "{} docs, {} pieces ({:.0}% one token), {} ids; ns/byte: pretok {:.2}  +lookup {:.2}  \
-         encode cold {:.2} ({:.0} MB/s)  encode warm {:.2} ({:.0} MB/s)",
+         encode cold {:.2} ({:.0} MB/s)  encode warm {:.2} ({:.0} MB/s)  no cache {:.2}",
         docs.len(),
         pieces,
         100.0 * hits as f64 / pieces as f64,
@@ -97,6 +109,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         text.len() as f64 / cold / 1e6,
         warm * ns,
         text.len() as f64 / warm / 1e6,
+        nocache * ns,
     );
     Ok(())
 }

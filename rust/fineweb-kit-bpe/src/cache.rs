@@ -7,8 +7,10 @@
 //!
 //! Layout: one open-addressing table of 16-byte entries (hash tag, where the key and the ids
 //! are) over two arenas (key bytes, ids), so a lookup is a probe and a `memcmp`, and the
-//! whole cache is three allocations. Memory is capped: when an insert would pass the cap,
-//! the cache is emptied (its allocations kept) and refills with the pieces the text repeats.
+//! whole cache is three allocations. They start small and double as pieces come (so a small
+//! working set stays in a small, cache-resident table), up to a memory cap: when an insert
+//! would pass the cap, the cache is emptied (its allocations kept) and refills with the
+//! pieces the text repeats.
 
 use std::sync::Mutex;
 
@@ -16,16 +18,14 @@ use super::table::Rank;
 
 #[derive(Clone, Copy, Default)]
 struct Entry {
-    /// High 32 bits of the hash; entries with `ids_len == 0` are empty.
+    /// High 32 bits of the hash (its low bits pick the slot); entries with `ids_len == 0` are
+    /// empty.
     tag: u32,
     key_at: u32,
     ids_at: u32,
     key_len: u16,
     ids_len: u16,
 }
-
-/// Bytes one cached piece costs at least, beyond its key and ids: its share of the table.
-const ENTRY_BYTES: usize = 2 * std::mem::size_of::<Entry>();
 
 /// One thread's cache (see the module doc).
 pub struct PieceCache {
@@ -69,25 +69,64 @@ impl PieceCache {
         }
     }
 
-    /// Allocates the table and arenas once, within the cap: the table gets a slot per
-    /// ~`ENTRY_BYTES + 22` bytes of cap (pieces of ~10 bytes and ~3 ids at a load of 1/2),
-    /// the rest is split between key bytes (2/5) and ids (3/5). They never grow.
-    fn allocate(&mut self) {
-        let per_piece = ENTRY_BYTES + 10 + 3 * 4;
-        let slots = ((self.max_bytes / per_piece) * 2).next_power_of_two() / 2;
-        let mut slots = slots.max(16);
-        while slots > 1 && slots * std::mem::size_of::<Entry>() > self.max_bytes / 2 {
-            slots /= 2;
+    /// Makes room for one more piece of `key_len` bytes and `ids_len` ids: doubles the table
+    /// (load <= 1/2) or an arena while the total stays within the cap, else empties the cache
+    /// (allocations kept). False if the piece cannot fit even in an empty cache.
+    ///
+    /// Growing, not allocating the cap up front, keeps a small working set (a short text, a
+    /// few thousand distinct pieces) in a small table that stays in the L1/L2 cache.
+    fn make_room(&mut self, key_len: usize, ids_len: usize) -> bool {
+        let entry = std::mem::size_of::<Entry>();
+        let rank = std::mem::size_of::<Rank>();
+        // Capacity each part needs to take this piece; the first table is 4096 slots (64 kB),
+        // or a quarter of a smaller cap.
+        let want_slots = if self.table.is_empty() {
+            let mut slots = 1 << 12;
+            while slots > 4 && slots * entry > self.max_bytes / 4 {
+                slots /= 2;
+            }
+            slots
+        } else if (self.len + 1) * 2 > self.table.len() {
+            self.table.len() * 2
+        } else {
+            self.table.len()
+        };
+        // Arenas start at 4096 entries (fewer under a cap below 64 kB) and double.
+        let first = (self.max_bytes / 16).clamp(16, 1 << 12);
+        let grow = |cap: usize, need: usize| {
+            if need <= cap {
+                cap
+            } else {
+                need.max(cap * 2).max(first)
+            }
+        };
+        let want_keys = grow(self.keys.capacity(), self.keys.len() + key_len);
+        let want_ids = grow(self.ids.capacity(), self.ids.len() + ids_len);
+        if want_slots * entry + want_keys + want_ids * rank <= self.max_bytes {
+            if want_slots != self.table.len() {
+                self.rehash(want_slots);
+            }
+            self.keys.reserve_exact(want_keys - self.keys.len());
+            self.ids.reserve_exact(want_ids - self.ids.len());
+            return true;
         }
-        if slots < 4 {
-            self.max_bytes = 0; // too small a cap to cache anything
-            return;
+        // Full: start again (within the allocations made so far).
+        self.clear();
+        !self.table.is_empty() && key_len <= self.keys.capacity() && ids_len <= self.ids.capacity()
+    }
+
+    /// Moves every entry into a table of `slots` slots.
+    fn rehash(&mut self, slots: usize) {
+        let old = std::mem::replace(&mut self.table, vec![Entry::default(); slots]);
+        let mask = slots - 1;
+        for e in old.into_iter().filter(|e| e.ids_len != 0) {
+            // The tag is the hash's high half, which also picks the slot: no key is read.
+            let mut i = e.tag as usize & mask;
+            while self.table[i].ids_len != 0 {
+                i = (i + 1) & mask;
+            }
+            self.table[i] = e;
         }
-        let table_bytes = slots * std::mem::size_of::<Entry>();
-        let room = self.max_bytes.saturating_sub(table_bytes);
-        self.table = vec![Entry::default(); slots];
-        self.keys = Vec::with_capacity(room * 2 / 5);
-        self.ids = Vec::with_capacity(room * 3 / 5 / std::mem::size_of::<Rank>());
     }
 
     /// Bytes of memory held now (table + arenas, capacities counted).
@@ -126,10 +165,9 @@ impl PieceCache {
         if self.len == 0 {
             return None;
         }
-        let h = hash(piece);
-        let tag = (h >> 32) as u32;
+        let tag = (hash(piece) >> 32) as u32;
         let mask = self.table.len() - 1;
-        let mut i = h as usize & mask;
+        let mut i = tag as usize & mask;
         loop {
             let e = &self.table[i];
             if e.ids_len == 0 {
@@ -149,37 +187,22 @@ impl PieceCache {
     /// Caches `piece -> ids` (`piece` not cached yet), emptying the cache first when it is
     /// full; a piece too large for the cache is not cached.
     pub fn insert(&mut self, piece: &[u8], ids: &[Rank]) {
-        if self.table.is_empty() {
-            if self.max_bytes == 0 {
-                return;
-            }
-            self.allocate();
-            if self.table.is_empty() {
-                return;
-            }
-        }
-        if ids.is_empty()
+        if self.max_bytes == 0
+            || ids.is_empty()
             || ids.len() > u16::MAX as usize
             || piece.len() > u16::MAX as usize
-            || piece.len() > self.keys.capacity()
-            || ids.len() > self.ids.capacity()
+            || !self.make_room(piece.len(), ids.len())
         {
             return;
         }
-        if self.len * 2 >= self.table.len()
-            || self.keys.len() + piece.len() > self.keys.capacity()
-            || self.ids.len() + ids.len() > self.ids.capacity()
-        {
-            self.clear();
-        }
-        let h = hash(piece);
+        let tag = (hash(piece) >> 32) as u32;
         let mask = self.table.len() - 1;
-        let mut i = h as usize & mask;
+        let mut i = tag as usize & mask;
         while self.table[i].ids_len != 0 {
             i = (i + 1) & mask;
         }
         self.table[i] = Entry {
-            tag: (h >> 32) as u32,
+            tag,
             key_at: self.keys.len() as u32,
             ids_at: self.ids.len() as u32,
             key_len: piece.len() as u16,

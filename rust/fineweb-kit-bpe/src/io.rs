@@ -8,7 +8,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use super::encoder::Bpe;
-use super::pretok::GPT2_PATTERN;
+use super::pretok::{CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, R50K_PATTERN};
 use super::table::Rank;
 use fineweb_kit_base::{CoreError, CoreResult};
 
@@ -112,6 +112,24 @@ fn field<'a>(v: &'a Value, key: &str, path: &str, name: &str) -> CoreResult<&'a 
     })
 }
 
+/// A pattern as HF tokenizers' regex engine (Oniguruma) must read it. There `{n,m}+` repeats
+/// the interval instead of making it possessive, so cl100k's `\p{N}{1,3}+` would take a whole
+/// digit run ("2022" as one piece, not "202" + "2"); a greedy `{1,3}` matches exactly what the
+/// possessive one does in these patterns (nothing after it in its alternative can backtrack).
+fn hf_regex(pattern: &str) -> String {
+    pattern.replace("{1,3}+", "{1,3}")
+}
+
+/// The built-in pattern whose HF form is `re` (so a file we wrote gets the fast scanner back),
+/// else `re` itself.
+fn from_hf_regex(re: &str) -> String {
+    [R50K_PATTERN, CL100K_PATTERN, O200K_PATTERN]
+        .into_iter()
+        .find(|p| hf_regex(p) == re)
+        .unwrap_or(re)
+        .to_string()
+}
+
 /// The pre-tokenisation regex of a HF pre_tokenizer (Split regex, or ByteLevel's GPT-2 one).
 fn hf_pattern(pre: &Value, name: &str) -> CoreResult<String> {
     let unsupported = || {
@@ -140,7 +158,7 @@ fn hf_pattern(pre: &Value, name: &str) -> CoreResult<String> {
             for p in list {
                 if p.get("type").and_then(Value::as_str) == Some("Split") {
                     if let Some(re) = p.pointer("/pattern/Regex").and_then(Value::as_str) {
-                        return Ok(re.to_string());
+                        return Ok(from_hf_regex(re));
                     }
                 }
             }
@@ -310,7 +328,7 @@ pub fn hf_json(bpe: &Bpe) -> Value {
         "added_tokens": added,
         "normalizer": null,
         "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-            {"type": "Split", "pattern": {"Regex": bpe.pretokenizer().pattern()},
+            {"type": "Split", "pattern": {"Regex": hf_regex(bpe.pretokenizer().pattern())},
              "behavior": "Isolated", "invert": false},
             {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true,
              "use_regex": false}
