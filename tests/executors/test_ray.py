@@ -144,15 +144,10 @@ def test_runtime_env_and_max_concurrent(ray_address, s3_sample, local_sample_run
         assert end <= start, f"tasks overlapped with max_concurrent: 1: {spans}"
 
 
-@pytest.mark.xfail(
-    reason="flaky on this shared machine: passed at 00:04, 00:43 and 01:05 UTC on 2026-12-08, "
-    "failed at 00:53 and 01:01 (the Ray Client's per-driver server starts and joins the "
-    "cluster, then its data channel to the driver does not reconnect: 'Starting Ray client "
-    "server failed'); cause not found, so a failure does not fail the suite",
-    strict=False,
-)
 def test_ray_client_address(ray_cluster, local_sample_run, tmp_path):
-    """The sample through a ``ray://`` address (Ray Client): the local executor's outputs."""
+    """The sample through a ``ray://`` address (Ray Client): the local executor's outputs.
+    (The client server's per-driver process failed to start in 2 of 5 runs on the loaded
+    2-core dev machine; ``executors.ray._init`` retries that start.)"""
     cfg = _ray_yaml(REPO / "pipelines/sample.yaml", tmp_path / "ray.yaml", ray_cluster.client)
     out = tmp_path / "run"
     cli("run", str(cfg), "--output", str(out), check=True, timeout=600)
