@@ -39,12 +39,12 @@ def train(cfg: dict, cls):
 
 
 def test_reward_hacking_is_exposed_and_stopped_by_the_kl_budget(tmp_path, tiny_sft):
-    """Measured (seed 0) with the torch of the session that wrote it: held-out RM reward
+    """Measured (seed 0) on the Intel Xeon of the session that wrote it: held-out RM reward
     -1.66 -> 7.10 while the checker's held-out pass@1 fell 0.089 -> 0.018, and KL 0.53 > 0.5
-    stopped the run after 17 of 60 steps. torch 2.15 (other CPU kernels, same seed): reward
-    -0.17 -> 5.38, check 0.089 -> 0.042 -> 0.065, KL 0.62 stopped it after 8 steps. So the
-    test asserts what holds in both: the reward climbs by more than 3 while the check never
-    rises above its start and ends below it."""
+    stopped the run after 17 of 60 steps. On an AMD EPYC with torch 2.15 (other CPU kernels,
+    same seed): reward -0.17 -> 5.38, check 0.089 -> 0.042 -> 0.065, KL 0.62 stopped it after
+    8 steps. So the test asserts what holds on both: the reward climbs by more than 3 while
+    the check never rises above its start and ends below it."""
     exploitable_pairs(tmp_path / "bang.jsonl")
     run = {"log_interval": 1000, "cpu_threads": 1, "seed": 0}
     rm_rows = train(
