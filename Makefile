@@ -52,7 +52,7 @@ wheel-test:
 	bash scripts/ci-wheel.sh
 
 rust-test:
-	cargo test -q -p fineweb-kit-core --release
+	cargo test -q --workspace --exclude fineweb-kit-py --release
 
 # CI=true: a skipped test fails the run (tests/conftest.py)
 py-test:

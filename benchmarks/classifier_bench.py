@@ -20,7 +20,7 @@ and on GPU when torch sees one.
 
 A Rust-only timing of the fastText kernel's phases (no Python):
 ``cargo run --release --example fasttext_speed -- MODEL.bin LINES.txt`` (in
-``rust/fineweb-kit-core``).
+``rust/fineweb-kit-fasttext``).
 
 Input: the 2,219 real documents of ../shared/data/cc-docs (repeated ``--copies`` times for
 fastText). Prints Markdown tables with medians of ``--runs`` and the machine and versions.

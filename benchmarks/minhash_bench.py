@@ -28,7 +28,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+SHARED = next(  # ../shared/data beside the checkout, or one up from a worktree
+    (p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared" / "data",
+)
+sys.path.insert(0, str(REPO))  # this checkout's fineweb_kit and tests/, also when run as a script
 STAGES = ["signatures", "buckets", "cluster", "filter"]
 CC_PAGES = 2.5e9
 
@@ -60,31 +64,6 @@ def build_input(folder: Path, mb: float, files: int, seed: int = 0) -> tuple[int
     return len(docs), total
 
 
-def our_pipeline(inputs: Path, out: Path, budget_mb: float) -> dict:
-    mh = {"folder": "minhash"}
-    reader = {"type": "JsonlReader", "paths": str(inputs / "*.jsonl.gz")}
-    return {
-        "name": "minhash-bench",
-        "output": str(out),
-        "executor": {"type": "local", "tasks": 1, "workers": 1},
-        "stages": [
-            {
-                "name": "signatures",
-                "steps": [
-                    reader,
-                    {"type": "MinhashSignature", "memory_budget_mb": budget_mb, **mh},
-                ],
-            },
-            {
-                "name": "buckets",
-                "steps": [{"type": "MinhashBuckets", "memory_budget_mb": budget_mb, **mh}],
-            },
-            {"name": "cluster", "steps": [{"type": "MinhashCluster", **mh}]},
-            {"name": "filter", "steps": [reader, {"type": "MinhashFilter", **mh}]},
-        ],
-    }
-
-
 def measure(cmd: list[str], env: dict | None = None) -> dict:
     """Runs ``cmd``; returns wall seconds, CPU seconds and peak RSS (MiB) of that process.
 
@@ -113,7 +92,18 @@ def run_ours(inputs: Path, work: Path, budget_mb: float) -> dict[str, dict]:
     cfg = work / "p.yaml"
     import yaml
 
-    cfg.write_text(yaml.safe_dump(our_pipeline(inputs, work / "out", budget_mb)))
+    from tests.dedup.pipeline import minhash_pipeline  # the pipeline the dedup tests run
+
+    pipeline = minhash_pipeline(
+        inputs,
+        work / "out",
+        budget_mb=budget_mb,
+        tasks=1,
+        annotate=False,
+        write=False,
+        name="minhash-bench",
+    )
+    cfg.write_text(yaml.safe_dump(pipeline))
     env = dict(os.environ, RAYON_NUM_THREADS="1", PYTHONPATH=str(REPO))
     py = [sys.executable, "-m", "fineweb_kit", "run", str(cfg), "--plain", "--stage"]
     return {s: measure([*py, s], env) for s in STAGES}

@@ -5,6 +5,7 @@ GopherQuality -> C4Quality -> FineWebQuality -> JsonlWriter (datatrove's example
 order). Prints docs/s per core, the ratio, and each step's share of the time, median of --runs.
 
     .venv/bin/python -m benchmarks.pipeline_bench [--runs 3] [--extractor all] [--html-only]
+        [--no-datatrove] [--in-process]
 
 Besides wall time it reports, per extractor, the extractor step's own time per page (from
 ``stats.json``) and the downstream effect: documents kept by the FineWeb filters and the GPT-2
@@ -62,7 +63,9 @@ def prepare_inputs(folder: Path, html_only: bool = False) -> list[Path]:
     return files
 
 
-def ours(inputs: Path, out: Path, extractor: str) -> tuple[float, int, int, dict[str, float]]:
+def ours(
+    inputs: Path, out: Path, extractor: str, isolation: str | None = None
+) -> tuple[float, int, int, dict[str, float]]:
     from fineweb_kit.executors.local import run_local
     from fineweb_kit.executors.plan import RunPlan
     from fineweb_kit.pipeline import parse_pipeline
@@ -77,6 +80,8 @@ def ours(inputs: Path, out: Path, extractor: str) -> tuple[float, int, int, dict
     ]
     if extractor == "Trafilatura":
         steps[2]["timeout"] = 1.0
+    if isolation is not None:
+        steps[2]["isolation"] = isolation
     raw = {
         "name": "bench",
         "output": str(out),
@@ -175,6 +180,12 @@ def main() -> int:
     )
     ap.add_argument("--html-only", action="store_true", help="only the 885 html/ pages")
     ap.add_argument("--no-datatrove", action="store_true", help="our extractors only")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="also run Trafilatura / Resiliparse with isolation: none (extraction in the worker, "
+        "no child process), to show what the child process costs or saves in a pipeline",
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="fwk-bench-"))
     inputs = tmp / "in"
@@ -187,11 +198,14 @@ def main() -> int:
         "both": ["trafilatura", "resiliparse"],
         "all": ["trafilatura", "resiliparse", "main-content"],
     }.get(args.extractor, [args.extractor])
+    if args.in_process:
+        kinds += [f"{k}-none" for k in kinds if k != "main-content"]
     steps = {
         "trafilatura": "Trafilatura",
         "resiliparse": "ResiliparseExtractor",
         "main-content": "MainContentExtractor",
     }
+    steps |= {f"{k}-none": v for k, v in steps.items()}
     times: dict[str, list[float]] = {"datatrove": [], **{k: [] for k in kinds}}
     step_ms: dict[str, list[float]] = {k: [] for k in kinds}
     results: dict[str, tuple[int, int, dict[str, float], int]] = {}
@@ -203,7 +217,8 @@ def main() -> int:
             times["datatrove"].append(w)
         for kind in kinds:
             out = tmp / f"fwk-{kind}{i}"
-            w, m_in, m_out, shares = ours(inputs, out, steps[kind])
+            isolation = "none" if kind.endswith("-none") else None
+            w, m_in, m_out, shares = ours(inputs, out, steps[kind], isolation)
             times[kind].append(w)
             step_ms[kind].append(extractor_ms_per_page(out, steps[kind]))
             results[kind] = (m_in, m_out, shares, kept_tokens(out))
@@ -216,9 +231,10 @@ def main() -> int:
         m_in, m_out, shares, tokens = results[kind]
         t = median(times[kind])
         ms = median(step_ms[kind])
+        label = steps[kind] + (", isolation: none" if kind.endswith("-none") else "")
         rows.append(
             [
-                f"fineweb-kit ({steps[kind]})",
+                f"fineweb-kit ({label})",
                 f"{t:.1f}",
                 f"{m_in / t:.1f}",
                 m_out,
@@ -229,7 +245,7 @@ def main() -> int:
         )
         total = sum(shares.values()) or 1
         print(
-            f"fineweb-kit ({steps[kind]}) time shares: "
+            f"fineweb-kit ({label}) time shares: "
             + ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in shares.items())
         )
     total = sum(dt_shares.values()) or 1

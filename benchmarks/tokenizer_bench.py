@@ -1,11 +1,12 @@
-"""Tokenizer benchmark: fineweb-kit vs tiktoken, bpe-openai, HF tokenizers, rustbpe,
-sentencepiece (those installed), same input, one run. Same code as `fineweb-kit tokenizer bench`.
+"""Tokenizer benchmark: fineweb-kit's encoder side by side with every installed peer
+(tiktoken, fastokens, gigatoken, toktok-rs, quicktok-v1, bpe-openai, HF tokenizers; exactness
+gate first, first sight and warm, PNG chart), then the long-run worst case and training (vs
+rustbpe, HF tokenizers, sentencepiece). Same code as `fineweb-kit tokenizer bench`.
 
     .venv/bin/python benchmarks/tokenizer_bench.py --corpus '../shared/data/text/*.txt.gz'
 
-With ``--peers`` first, it runs the side-by-side table of the fastest exact encoders instead
-(fastokens, gigatoken, toktok-rs, quicktok, bpe-openai, tiktoken; exactness gate first, fresh
-pinned processes; see ``benchmarks/encode_peers_bench.py`` for its options):
+With ``--peers`` first, it runs only the side-by-side table (``--scaling``: our 2 threads vs 1;
+``--cache-cost``: first-sight speed by piece-cache cap; see ``benchmarks/encode_peers_bench.py``):
 
     .venv/bin/python benchmarks/tokenizer_bench.py --peers --runs 5
 """

@@ -1,15 +1,18 @@
 """The tokenizer benchmark users run to choose a tokenizer (``benchmarks/tokenizer_bench.py``
 calls :func:`main`; ``fineweb-kit tokenizer bench`` runs that script in a source checkout).
 
-Measures, on the same documents in one run (median of ``--runs``):
-- encode MB/s, 1 thread and all threads, for fineweb-kit, tiktoken, bpe-openai (1 thread
-  only: no batch API), HF tokenizers (its tokenizer.json written by our ``to_hf``), on the
-  cl100k and o200k vocabularies; our shard path (``encode_to_numpy``) too;
+Measures (median of ``--runs``):
+- encode MB/s, one thread, side by side with every peer installed (tiktoken, fastokens,
+  gigatoken, toktok-rs, quicktok-v1, bpe-openai, HF tokenizers), cl100k and o200k, first sight
+  and warm, per document and flat array; exactness gate first (a peer whose ids differ from
+  tiktoken's is flagged, not hidden): ``benchmarks/encode_peers_bench.py``, whose options
+  (``--only``, ``--corpora``, ``--vocabs``, ...) are accepted here too;
 - worst case: one piece without spaces ("a" x n and random letters, n up to 3.6 MB; tiktoken
   only up to 900 kB), ms and ns/byte, so that growth with n shows;
 - training (``--vocab-size``): wall time, peak memory, bytes/token on held-out text, for
   fineweb-kit, rustbpe, HF tokenizers, sentencepiece (each run in a fresh process).
-Prints a table with ratios, the machine and versions; saves a PNG chart.
+Prints the tables with ratios, the machine and versions; saves PNG charts (encode; training
+beside it as ``*-train.png``).
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
-from typing import Any
+
+from benchmarks import encode_peers_bench as peers
 
 REF = "tokenizer-ref"
 TRAINERS = ("fineweb-kit", "rustbpe", "hf-tokenizers", "sentencepiece")
@@ -54,83 +57,7 @@ def _median_s(fn: Callable[[], object], runs: int) -> float:
 
 
 def _installed(pkg: str) -> str | None:
-    try:
-        return metadata.version(pkg)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _tiktoken(ref: Path, name: str):
-    import tiktoken
-    from tiktoken.load import load_tiktoken_bpe
-
-    spec = {e["name"]: e for e in json.loads((ref / "encodings.json").read_text())["encodings"]}
-    s = spec[name]
-    return tiktoken.Encoding(
-        name=name,
-        pat_str=s["pat_str"],
-        mergeable_ranks=load_tiktoken_bpe(str(ref / f"{name}.tiktoken")),
-        special_tokens=s["special_tokens"],
-    )
-
-
-def encoders(ref: Path, name: str, tmp: Path) -> dict[str, tuple[Callable, Callable | None]]:
-    """name -> (encode one thread over docs, encode all threads over docs or None)."""
-    from fineweb_kit.tokenizer import Tokenizer
-
-    ours = Tokenizer.from_tiktoken(ref / f"{name}.tiktoken", name)
-    n = os.cpu_count() or 1
-    out: dict[str, tuple[Callable, Callable | None]] = {
-        "fineweb-kit": (
-            lambda d: [ours.encode_ordinary(t) for t in d],
-            lambda d: ours.encode_batch(d, num_threads=n, disallowed_special=()),
-        ),
-        "fineweb-kit numpy": (
-            lambda d: ours.encode_to_numpy(d, num_threads=1, disallowed_special=()),
-            lambda d: ours.encode_to_numpy(d, num_threads=n, disallowed_special=()),
-        ),
-    }
-    if _installed("tiktoken"):
-        tk = _tiktoken(ref, name)
-        out["tiktoken"] = (
-            lambda d: [tk.encode_ordinary(t) for t in d],
-            lambda d: tk.encode_ordinary_batch(d, num_threads=n),
-        )
-        # tiktoken's list-free path (no batch form): compare with "fineweb-kit numpy"
-        out["tiktoken numpy"] = (
-            lambda d: [tk.encode_to_numpy(t, disallowed_special=()) for t in d],
-            None,
-        )
-    if _installed("bpe-openai"):
-        from bpe_openai import _bindings
-
-        bo = _bindings.tokenizer_for_encoding(name)
-        out["bpe-openai"] = (lambda d: [bo.encode(t) for t in d], None)
-    if _installed("tokenizers"):
-        from tokenizers import Tokenizer as HfTokenizer
-
-        path = tmp / f"{name}-tokenizer.json"
-        ours.to_hf(path)
-        hf = HfTokenizer.from_file(str(path))
-        out["hf-tokenizers"] = (
-            lambda d: [hf.encode(t, add_special_tokens=False).ids for t in d],
-            lambda d: hf.encode_batch(d, add_special_tokens=False),
-        )
-    return out
-
-
-def bench_encode(ref: Path, docs: list[str], runs: int, tmp: Path) -> list[dict]:
-    """Encode MB/s per tokenizer, vocabulary and thread setting."""
-    mb = sum(len(d.encode()) for d in docs) / 1e6
-    rows = []
-    for name in ("cl100k_base", "o200k_base"):
-        for lib, (one, many) in encoders(ref, name, tmp).items():
-            row: dict[str, Any] = {"vocab": name, "tokenizer": lib}
-            row["mb_s_1"] = mb / _median_s(lambda f=one: f(docs), runs)  # type: ignore[misc]
-            if many is not None:
-                row["mb_s_all"] = mb / _median_s(lambda f=many: f(docs), runs)  # type: ignore[misc]
-            rows.append(row)
-    return rows
+    return peers.installed(pkg)
 
 
 WORST_LENGTHS = (112_500, 900_000, 3_600_000)
@@ -149,12 +76,15 @@ def worst_inputs(lengths: tuple[int, ...] = WORST_LENGTHS) -> list[tuple[str, st
     ]
 
 
-def bench_worst_case(
-    ref: Path, runs: int, tmp: Path, lengths: tuple[int, ...] = WORST_LENGTHS
-) -> list[dict]:
+def bench_worst_case(runs: int, lengths: tuple[int, ...] = WORST_LENGTHS) -> list[dict]:
     """Milliseconds and ns/byte for one long piece, at several lengths (cl100k)."""
-    libs = {"fineweb-kit", "tiktoken", "bpe-openai"}
-    encs = {k: v[0] for k, v in encoders(ref, "cl100k_base", tmp).items() if k in libs}
+    libs = [
+        x for x in ("fineweb-kit", "tiktoken", "bpe-openai") if peers.installed(peers.ENCODERS[x])
+    ]
+    per_doc = {x: peers.load(x, "cl100k_base")[0] for x in libs}
+    encs = {x: (lambda d, f=f: [f(t) for t in d]) for x, f in per_doc.items()}
+    for one in encs.values():
+        one([peers.WARM_UP])  # lazy set-up (int objects, tables) is not part of the time
     rows = []
     for label, text in worst_inputs(lengths):
         for lib, one in encs.items():
@@ -217,26 +147,8 @@ def _ratio(x: float, base: float | None) -> str:
     return f"{x / base:.2f}x" if base else "-"
 
 
-def format_tables(enc: list[dict], worst: list[dict], train: list[dict], mb: float) -> str:
-    lines = [
-        f"## Encode ({mb:.1f} MB of documents, median MB/s; ratio = ours / peer; "
-        "'numpy' rows return arrays, the others Python lists, compared like with like)",
-        "",
-    ]
-    lines += [
-        "| vocab | tokenizer | 1 thread | all threads | ours/peer (1 thr) |",
-        "|---|---|---|---|---|",
-    ]
-    for r in enc:
-        mine = "fineweb-kit numpy" if r["tokenizer"].endswith("numpy") else "fineweb-kit"
-        ours = next(x for x in enc if x["vocab"] == r["vocab"] and x["tokenizer"] == mine)
-        all_t = f"{r['mb_s_all']:.1f}" if "mb_s_all" in r else "-"
-        ratio = (
-            "" if r["tokenizer"].startswith("fineweb-kit") else _ratio(ours["mb_s_1"], r["mb_s_1"])
-        )
-        lines.append(f"| {r['vocab']} | {r['tokenizer']} | {r['mb_s_1']:.1f} | {all_t} | {ratio} |")
-    if worst:
-        lines += format_worst(worst)
+def format_tables(worst: list[dict], train: list[dict]) -> str:
+    lines = format_worst(worst) if worst else []
     if train:
         base = next((r for r in train if r["trainer"] == "fineweb-kit"), None)
         lines += ["", "## Training (wall time, peak RSS, held-out bytes/token)", ""]
@@ -256,14 +168,7 @@ def format_tables(enc: list[dict], worst: list[dict], train: list[dict], mb: flo
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = peers.cpu_model()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     vers = ", ".join(f"{p} {v}" for p in PEERS if (v := _installed(p)))
     return (
@@ -272,34 +177,27 @@ def machine() -> str:
     )
 
 
-def save_chart(enc: list[dict], train: list[dict], path: Path) -> None:
+def save_train_chart(train: list[dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2 if train else 1, figsize=(13 if train else 7, 4.5))
-    axes = axes if train else [axes]
-    labels = [f"{r['tokenizer']}\n{r['vocab'].split('_')[0]}" for r in enc]
-    x = range(len(enc))
-    axes[0].bar([i - 0.2 for i in x], [r["mb_s_1"] for r in enc], 0.4, label="1 thread")
-    axes[0].bar([i + 0.2 for i in x], [r.get("mb_s_all", 0) for r in enc], 0.4, label="all threads")
-    axes[0].set_xticks(list(x), labels, rotation=60, fontsize=7)
-    axes[0].set_ylabel("encode MB/s")
-    axes[0].legend()
-    if train:
-        axes[1].bar([r["trainer"] for r in train], [r["seconds"] for r in train])
-        axes[1].set_ylabel("train seconds")
-        axes[1].tick_params(axis="x", rotation=30)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.bar([r["trainer"] for r in train], [r["seconds"] for r in train])
+    ax.set_ylabel("train seconds")
+    ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--corpus",
         default="../shared/data/text/*.txt.gz",
-        help="glob of text files (heldout-* files are used for bytes/token only)",
+        help="glob of text files for training (heldout-* files: bytes/token only) and for "
+        "the encode table with --corpora files",
     )
     p.add_argument(
         "--ref",
@@ -307,8 +205,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="folder with cl100k_base.tiktoken, o200k_base.tiktoken, encodings.json",
     )
     p.add_argument("--vocab-size", type=int, default=32768)
-    p.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
-    p.add_argument("--encode-mb", type=float, default=20.0, help="MB of documents to encode")
+    # --runs, --mb (alias --encode-mb), --corpora, --only, --vocabs, --json, --chart, ...
+    peers.add_arguments(p, runs=3, mb=2.0)
+    p.set_defaults(chart=Path("tokenizer_bench.png"))
     p.add_argument("--skip-train", action="store_true")
     p.add_argument(
         "--trainers",
@@ -322,13 +221,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=",".join(map(str, WORST_LENGTHS)),
         help="comma-separated byte lengths of the worst-case runs ('' to skip them)",
     )
-    p.add_argument("--chart", default="tokenizer_bench.png", help="PNG chart path")
-    p.add_argument("--json", default=None, help="also write the raw results here")
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    import tempfile
-
     files = sorted(glob.glob(args.corpus))
     if not files:
         raise SystemExit(f"no file matches {args.corpus!r}")
@@ -338,22 +233,18 @@ def run_bench(args: argparse.Namespace) -> int:
     unknown = set(trainers) - set(TRAINERS)
     if unknown:
         raise SystemExit(f"--trainers: unknown {sorted(unknown)}; choose from {list(TRAINERS)}")
-    ref = Path(args.ref)
-    enc, worst, train = [], [], []
-    docs: list[str] = []
+    # The rank files for this process and the measuring workers it starts.
+    os.environ["FINEWEB_KIT_TOKENIZER_REF"] = str(Path(args.ref).resolve())
+    peers.REF = Path(args.ref).resolve()
+    peers.TEXT = peers.REF.parent / "text"
+    args.files = args.files or args.corpus
+    table, enc = "", {}
+    worst, train = [], []
     if not args.skip_encode:
-        budget = args.encode_mb * 1e6
-        for d in read_docs(train_files):
-            if budget <= 0:
-                break
-            docs.append(d)
-            budget -= len(d.encode())
-        with tempfile.TemporaryDirectory() as tmp:
-            enc = bench_encode(ref, docs, args.runs, Path(tmp))
-            lengths = tuple(int(x) for x in args.worst_lengths.split(",") if x.strip())
-            worst = bench_worst_case(ref, args.runs, Path(tmp), lengths) if lengths else []
-        mb = sum(len(d.encode()) for d in docs) / 1e6
-        print(format_tables(enc, worst, [], mb) + "\n", flush=True)  # partial results early
+        table, enc = peers.side_by_side(args)
+        print(table, flush=True)  # partial results early
+        lengths = tuple(int(x) for x in args.worst_lengths.split(",") if x.strip())
+        worst = bench_worst_case(args.runs, lengths) if lengths else []
     if not args.skip_train:
         train = bench_train(
             train_files,
@@ -362,16 +253,19 @@ def run_bench(args: argparse.Namespace) -> int:
             args.train_runs or args.runs,
             trainers,
         )
-    mb = sum(len(d.encode()) for d in docs) / 1e6
     print(machine())
     print(
         f"corpus: {len(train_files)} files ({args.corpus}); train vocab {args.vocab_size}, "
         f"pattern o200k; runs {args.runs}\n"
     )
-    print(format_tables(enc, worst, train, mb))
-    if enc or train:
-        save_chart(enc, train, Path(args.chart))
+    print(table)
+    print(format_tables(worst, train))
+    if enc:
         print(f"\nchart: {args.chart}")
+    if train:
+        tchart = Path(args.chart).with_name(Path(args.chart).stem + "-train.png")
+        save_train_chart(train, tchart)
+        print(f"training chart: {tchart}")
     if args.json:
         Path(args.json).write_text(json.dumps({"encode": enc, "worst": worst, "train": train}))
     return 0

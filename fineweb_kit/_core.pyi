@@ -7,7 +7,7 @@ from typing import final
 
 import numpy as np
 import numpy.typing as npt
-from typing_extensions import Self
+from typing_extensions import Self, disjoint_base
 
 # the names the module exports (stubtest checks this list against the built extension)
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "MinhashParams",
     "ShardWriter",
     "SignatureSink",
+    "StageSink",
     "__version__",
     "analyse_texts",
     "c4_filter_texts",
@@ -104,7 +105,7 @@ def word_ngram_hashes(
 # ---------------------------------------------------------------------------------------------
 # minhash + dedup (rust/fineweb-kit-py/src/minhash.rs): the Rust work of the MinHash, exact and
 # sentence dedup stages. Batch / per-unit calls, GIL released. Intermediate files use the framed
-# record format of rust/fineweb-kit-core/src/dedup/format.rs (header, version, configuration
+# record format of rust/fineweb-kit-dedup/src/format.rs (header, version, configuration
 # fingerprint, record count, xxh3 checksum); damaged or foreign files raise FormatError.
 # ---------------------------------------------------------------------------------------------
 
@@ -128,8 +129,17 @@ class MinhashParams:
     def signatures(self, texts: list[str]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
         """(uint64 array texts x hashes, bool array: has at least one n-gram)."""
 
+@disjoint_base
+class StageSink:
+    """First-stage writer of a dedup method for one input file (base of ``SignatureSink`` and
+    ``KeySink``): ``add`` batches of texts, then ``commit`` (returns the counts) or ``abort``."""
+
+    def add(self, texts: list[str]) -> None: ...
+    def commit(self) -> dict[str, int]: ...
+    def abort(self) -> None: ...
+
 @final
-class SignatureSink:
+class SignatureSink(StageSink):
     """MinHash stage 1 writer of one input file (sorted runs per bucket + document hashes)."""
 
     def __new__(
@@ -141,12 +151,9 @@ class SignatureSink:
         input: str,
         budget: int,
     ) -> Self: ...
-    def add(self, texts: list[str]) -> None: ...
-    def commit(self) -> dict[str, int]: ...
-    def abort(self) -> None: ...
 
 @final
-class KeySink:
+class KeySink(StageSink):
     """Exact ("exact") / sentence ("sentences") dedup stage 1 writer of one input file."""
 
     def __new__(
@@ -160,9 +167,6 @@ class KeySink:
         fingerprint: int,
         budget: int,
     ) -> Self: ...
-    def add(self, texts: list[str]) -> None: ...
-    def commit(self) -> dict[str, int]: ...
-    def abort(self) -> None: ...
 
 def minhash_find_pairs(
     inputs: list[str],
@@ -332,7 +336,7 @@ def chat_bins(
 
 @final
 class ShardWriter:
-    """Writes one ``.fks`` token shard (format: rust/fineweb-kit-core/src/shards/mod.rs)."""
+    """Writes one ``.fks`` token shard (format: rust/fineweb-kit-shards/src/lib.rs)."""
 
     def __new__(
         cls,

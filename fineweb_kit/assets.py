@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fineweb_kit.exceptions import ConfigError, FinewebKitError
+from fineweb_kit.url_lists import load_list_hashes
 
 ENV_VAR = "FINEWEB_KIT_DATA_DIR"
 FETCH_COMMAND = "fineweb-kit assets fetch"
@@ -226,8 +227,6 @@ def _extract_url_filter(wheel: zipfile.ZipFile, dest: Path, say: Report) -> None
             if base in ("domains", "urls") and src is not None:
                 (dest / base).write_bytes(src.read())
     # the sorted hash arrays URLFilter loads: no worker spends seconds hashing 4.5 M domains
-    from fineweb_kit.steps.filters.url import load_list_hashes
-
     for name in ("domains", "urls"):
         if (dest / name).is_file():
             say(URL_FILTER.name, f"hashing {name}")

@@ -1,4 +1,4 @@
-"""Generates ``rust/fineweb-kit-core/src/text/tables.rs``: the character classes our word
+"""Generates ``rust/fineweb-kit-text/src/tables.rs``: the character classes our word
 tokeniser and filters need, evaluated from their reference definitions so parity is exact.
 
 Run with the dev venv (needs spaCy and datatrove, our test-only oracles):
@@ -18,7 +18,7 @@ from datatrove.utils.text import PUNCTUATION, PUNCTUATION_SET, TERMINAL_PUNCTUAT
 from spacy.lang.char_classes import ALPHA, ALPHA_LOWER, ALPHA_UPPER, CONCAT_ICONS
 from spacy.pipeline.sentencizer import Sentencizer
 
-OUT = Path(__file__).resolve().parents[1] / "rust/fineweb-kit-core/src/text/tables.rs"
+OUT = Path(__file__).resolve().parents[1] / "rust/fineweb-kit-text/src/tables.rs"
 
 
 def ranges(pred: Callable[[str], bool]) -> list[tuple[int, int]]:

@@ -66,19 +66,49 @@ def pytest_make_collect_report(collector: pytest.Collector):
 
 @pytest.fixture(scope="session")
 def s3_endpoint():
-    """One S3 server (moto on 127.0.0.1) for the session's Ray tests."""
-    from tests.s3_server import moto_s3
+    """One S3 server (moto on 127.0.0.1) for the whole session."""
+    from fineweb_kit.tools.local_s3 import moto_s3
 
     with moto_s3() as endpoint:
         yield endpoint
 
 
 @pytest.fixture(scope="session")
-def ray_address(s3_endpoint):
+def s3_sample(s3_endpoint):
+    """The session's S3 server with the sample WARCs under ``in-bucket/crawl/`` and an empty
+    ``out-bucket`` (each test writes under its own prefix); yields (endpoint, s3fs client)."""
+    from fineweb_kit.tools.local_s3 import s3fs_client, upload_files
+
+    fs = s3fs_client(s3_endpoint)
+    upload_files(
+        fs, list((REPO / "pipelines" / "sample-data").glob("*.warc.gz")), "in-bucket/crawl"
+    )
+    fs.mkdir("out-bucket")
+    return s3_endpoint, fs
+
+
+@pytest.fixture(scope="session")
+def local_sample_run(tmp_path_factory) -> Path:
+    """pipelines/sample.yaml run locally (3 tasks): the reference of the remote and Ray runs."""
+    from tests.pipeline.helpers import cli
+
+    out = tmp_path_factory.mktemp("local-sample") / "run"
+    cli("run", "pipelines/sample.yaml", "--output", str(out), "--tasks", "3", check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(s3_endpoint):
     """One real local Ray cluster (2 CPUs) shared by every Ray test of the session; its
     workers reach ``s3_endpoint`` through the standard AWS_* variables."""
+    from fineweb_kit.tools.local_s3 import s3_env
     from tests.ray_cluster import local_ray_cluster
-    from tests.s3_server import s3_env
 
-    with local_ray_cluster(REPO, s3_env(s3_endpoint)) as address:
-        yield address
+    with local_ray_cluster(REPO, s3_env(s3_endpoint)) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def ray_address(ray_cluster) -> str:
+    """``HOST:PORT`` of the session's Ray cluster."""
+    return ray_cluster.address

@@ -1,7 +1,7 @@
-"""A real local Ray cluster for the tests: ``ray start --head --block`` with 2 CPUs and a small
-object store on a free loopback port, in its own temp folder, stopped at the end (also on
-failure) by ending its own processes only (never ``ray stop``, which would end every Ray cluster
-of the machine)."""
+"""A real local Ray cluster for the tests: ``ray start --head --block`` with 2 CPUs, a small
+object store and a Ray Client server (``ray://``) on free loopback ports, in its own temp
+folder, stopped at the end (also on failure) by ending its own processes only (never
+``ray stop``, which would end every Ray cluster of the machine)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,24 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-from tests.s3_server import free_port
+from fineweb_kit.tools.local_s3 import free_port
+
+
+@dataclass(frozen=True)
+class RayCluster:
+    address: str  # 127.0.0.1:PORT (the GCS)
+    client: str  # ray://127.0.0.1:PORT (the Ray Client server)
 
 
 @contextmanager
-def local_ray_cluster(repo: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Starts a head node whose workers see ``extra_env``; yields ``127.0.0.1:PORT``."""
-    port = free_port()
+def local_ray_cluster(repo: Path, extra_env: dict[str, str] | None = None) -> Iterator[RayCluster]:
+    """Starts a head node whose workers see ``extra_env``."""
+    port, client_port = free_port(), free_port()
     temp = tempfile.mkdtemp(prefix="fwkray", dir="/tmp")  # short: Ray's socket paths
     env = {**os.environ, **(extra_env or {})}
     env.update(PYTHONPATH=str(repo), RAY_USAGE_STATS_ENABLED="0")
@@ -34,13 +41,15 @@ def local_ray_cluster(repo: Path, extra_env: dict[str, str] | None = None) -> It
         "--num-cpus", "2", "--port", str(port), "--node-ip-address", "127.0.0.1",
         "--object-store-memory", "200000000", "--include-dashboard", "false",
         "--temp-dir", temp, "--disable-usage-stats",
+        "--ray-client-server-port", str(client_port),
     ]  # fmt: skip
     head = subprocess.Popen(
         cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         _wait_for_port(port, head)
-        yield f"127.0.0.1:{port}"
+        _wait_for_port(client_port, head)
+        yield RayCluster(f"127.0.0.1:{port}", f"ray://127.0.0.1:{client_port}")
     finally:
         _stop(head, temp)
         shutil.rmtree(temp, ignore_errors=True)

@@ -2,7 +2,7 @@
 
 A training conversation is contaminated when it shares one word n-gram (default 13 words)
 with any evaluation item. Words are maximal runs of alphanumeric characters, lower-cased,
-numbers kept as written (``rust/fineweb-kit-core/src/text/ngrams.rs``), taken per message so
+numbers kept as written (``rust/fineweb-kit-text/src/ngrams.rs``), taken per message so
 that an n-gram never spans two turns. Items with fewer than ``n`` words are skipped
 (``short_items``): a short item would match common phrases everywhere.
 

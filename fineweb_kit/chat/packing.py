@@ -14,7 +14,7 @@ document-aware attention needs (a token attends only to earlier tokens of its se
 - an over-long conversation is cut after its last whole turn that fits, if the cut keeps at
   least one masked-in (assistant) token; else it is dropped.
 
-All of it runs in Rust (``rust/fineweb-kit-core/src/chat/packing.rs``):
+All of it runs in Rust (``rust/fineweb-kit-chat/src/packing.rs``):
 :meth:`~fineweb_kit.chat.template.ChatTemplate.render_packed` renders, cuts, best-fits and
 copies a batch into windows in one call with the GIL released; the functions here give the
 windows themselves (as lists of indices) for tests and fill-rate reports.

@@ -22,7 +22,7 @@ on its own, which equals encoding the whole rendered string with the specials re
 :mod:`fineweb_kit.chat.hf` relies on to give the same ids.
 
 Speed: :meth:`ChatTemplate.render_flat` renders a whole batch in one Rust call
-(``rust/fineweb-kit-core/src/chat.rs`` + the walker in ``rust/fineweb-kit-py/src/chat.rs``):
+(``rust/fineweb-kit-chat/src/lib.rs`` + the walker in ``rust/fineweb-kit-py/src/chat.rs``):
 the message dicts are walked in Rust, texts borrowed without copy, then encoded and the mask
 written with the GIL released; :meth:`ChatTemplate.render_packed` also cuts and packs the
 batch into windows in the same call (``chat/packing.rs``). ``benchmarks/chat_bench.py``

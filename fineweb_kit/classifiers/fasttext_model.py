@@ -81,12 +81,9 @@ def prepare(text: str) -> str:
 def check_fasttext_file(path: str | Path) -> None:
     """Refuses a path that is not a fastText binary model, naming what it is instead."""
     p = Path(path)
-    if p.is_dir():
-        raise FormatError(
-            f"{p}: is a folder (an embedding head?); expected a fastText .bin model file"
-        )
-    if not p.is_file():
-        raise FormatError(f"{p}: fastText model file not found")
+    mf.check_model_path(
+        p, False, "fastText model file", "a fastText .bin model file", "an embedding head"
+    )
     with open(p, "rb") as f:
         head = f.read(8)
     if len(head) < 8 or struct.unpack("<i", head[:4])[0] != FASTTEXT_MAGIC:

@@ -82,12 +82,9 @@ class Head:
     @classmethod
     def load(cls, folder: str | Path) -> Head:
         p = Path(folder)
-        if p.is_file():
-            raise FormatError(
-                f"{p}: is a file (a fastText model?); expected an embedding head folder"
-            )
-        if not p.is_dir():
-            raise FormatError(f"{p}: embedding head folder not found")
+        mf.check_model_path(
+            p, True, "embedding head folder", "an embedding head folder", "a fastText model"
+        )
         m = mf.read_manifest(p, KIND)
         try:
             with np.load(p / "head.npz") as z:

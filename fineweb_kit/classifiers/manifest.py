@@ -22,6 +22,16 @@ FORMAT_VERSION = 1
 KINDS = ("fasttext-quality", "embedding-head")
 
 
+def check_model_path(path: Path, folder: bool, what: str, expected: str, other: str) -> None:
+    """Refuses ``path`` unless it is a folder (``folder``) or a file, as the model needs: a
+    fastText model is a file, an embedding head a folder, so the wrong kind names ``other``."""
+    if path.is_file() if folder else path.is_dir():
+        kind = "file" if folder else "folder"
+        raise FormatError(f"{path}: is a {kind} ({other}?); expected {expected}")
+    if not (path.is_dir() if folder else path.is_file()):
+        raise FormatError(f"{path}: {what} not found")
+
+
 def manifest_path(model_path: str | Path) -> Path:
     """Where the manifest of a model lives: ``DIR/manifest.json`` or ``FILE.manifest.json``."""
     p = Path(model_path)

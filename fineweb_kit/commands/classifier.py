@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 
 from fineweb_kit.classifiers.fasttext_model import DCLM_DEFAULTS
 from fineweb_kit.classifiers.metrics import format_confusion
@@ -113,6 +114,18 @@ def _add_embedding(kinds: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_embedding)
 
 
+def _shared(args: argparse.Namespace, *names: str) -> dict:
+    """The flags both trainers take under the same name (``_common``'s, the threshold and
+    those in ``names``), as keyword arguments."""
+    return {k: getattr(args, k) for k in ("text_field", "heldout", "seed", "threshold", *names)}
+
+
+def _print_report(args: argparse.Namespace, report: dict, summary: Callable[[], list]) -> int:
+    """The report as JSON with ``--json``, else the lines of ``summary()``."""
+    print(json.dumps(report, indent=2) if args.json else "\n".join(summary()))
+    return 0
+
+
 def run_fasttext(args: argparse.Namespace) -> int:
     from fineweb_kit.classifiers.training import train_fasttext
 
@@ -121,32 +134,25 @@ def run_fasttext(args: argparse.Namespace) -> int:
         args.positive,
         args.negative,
         args.out,
-        text_field=args.text_field,
-        heldout=args.heldout,
         params=params,
-        seed=args.seed,
-        threads=args.threads,
-        threshold=args.threshold,
         pr_png=args.pr_png,
+        **_shared(args, "threads"),
     )
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
-    print(f"model: {args.out}")
-    print(
-        f"trained on {report['train_examples']}; held out "
-        f"{report['support_positive']} positive / {report['support_negative']} negative"
+    return _print_report(
+        args,
+        report,
+        lambda: [
+            f"model: {args.out}",
+            f"trained on {report['train_examples']}; held out "
+            f"{report['support_positive']} positive / {report['support_negative']} negative",
+            f"at threshold {report['threshold']:g}: precision {report['precision']:.3f}  "
+            f"recall {report['recall']:.3f}  F1 {report['f1']:.3f}  "
+            f"accuracy {report['accuracy']:.3f}",
+            f"average precision {report['average_precision']:.3f}; best F1 "
+            f"{report['best_f1']['f1']:.3f} at threshold {report['best_f1']['threshold']:.4f}",
+            f"PR curve: {report['pr_curve_png']}",
+        ],
     )
-    print(
-        f"at threshold {report['threshold']:g}: precision {report['precision']:.3f}  "
-        f"recall {report['recall']:.3f}  F1 {report['f1']:.3f}  accuracy {report['accuracy']:.3f}"
-    )
-    print(
-        f"average precision {report['average_precision']:.3f}; best F1 "
-        f"{report['best_f1']['f1']:.3f} at threshold {report['best_f1']['threshold']:.4f}"
-    )
-    print(f"PR curve: {report['pr_curve_png']}")
-    return 0
 
 
 def run_embedding(args: argparse.Namespace) -> int:
@@ -157,34 +163,24 @@ def run_embedding(args: argparse.Namespace) -> int:
         args.score_field,
         args.model,
         args.out,
-        text_field=args.text_field,
-        task=args.task,
         score_range=parse_range(args.range),
-        threshold=args.threshold,
-        heldout=args.heldout,
-        device=args.device,
-        max_tokens=args.max_tokens,
         embed_batch_size=args.batch_size,
-        seed=args.seed,
-        epochs=args.epochs,
-        lr=args.lr,
         batch_size=args.head_batch_size,
+        **_shared(args, "task", "device", "max_tokens", "epochs", "lr"),
     )
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
-    b = report["at_threshold"]
-    cut = report["truncated"]
-    print(f"head: {args.out}")
-    print(
-        f"trained on {report['train_examples']}, held out {report['examples']} documents; "
-        f"{cut['train'] + cut['heldout']} truncated at {cut['max_tokens']} tokens"
+    b, cut = report.get("at_threshold", {}), report.get("truncated", {})
+    return _print_report(
+        args,
+        report,
+        lambda: [
+            f"head: {args.out}",
+            f"trained on {report['train_examples']}, held out {report['examples']} documents; "
+            f"{cut['train'] + cut['heldout']} truncated at {cut['max_tokens']} tokens",
+            f"held-out MSE {report['mse']:.4f}; "
+            f"integer-grade accuracy {report['int_accuracy']:.3f}",
+            f"at threshold {args.threshold:g}: precision {b['precision']:.3f}  "
+            f"recall {b['recall']:.3f}  F1 {b['f1']:.3f}",
+            "confusion matrix (integer grades):",
+            format_confusion(report["confusion"], report["grades"]),
+        ],
     )
-    print(f"held-out MSE {report['mse']:.4f}; integer-grade accuracy {report['int_accuracy']:.3f}")
-    print(
-        f"at threshold {args.threshold:g}: precision {b['precision']:.3f}  "
-        f"recall {b['recall']:.3f}  F1 {b['f1']:.3f}"
-    )
-    print("confusion matrix (integer grades):")
-    print(format_confusion(report["confusion"], report["grades"]))
-    return 0

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 from typing import Any
 
 import xxhash
 
 from fineweb_kit import _core
+from fineweb_kit.dedup.publish import PublishedSink, publish_results
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.io import storage
 from fineweb_kit.io.files import atomic_write
+from fineweb_kit.io.storage import AnyPath
+from fineweb_kit.io.work_folder import WorkFolder
 
 
 def key_fingerprint(method: str, n_sentences: int) -> int:
@@ -36,7 +38,7 @@ def key_fingerprint(method: str, n_sentences: int) -> int:
     return xxhash.xxh3_64_intdigest(blob.encode())
 
 
-def check_key_folder(root: Path, method: str, n_sentences: int, create: bool = False) -> int:
+def check_key_folder(root: AnyPath, method: str, n_sentences: int, create: bool = False) -> int:
     """Records or checks ``config.json``; returns the fingerprint."""
     fp = key_fingerprint(method, n_sentences)
     path = root / "config.json"
@@ -49,7 +51,6 @@ def check_key_folder(root: Path, method: str, n_sentences: int, create: bool = F
                 f"({have}); this stage is {want}: use the same parameters or a fresh folder"
             )
     elif create:
-        root.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as f:
             json.dump(want, f)
     else:
@@ -58,7 +59,7 @@ def check_key_folder(root: Path, method: str, n_sentences: int, create: bool = F
 
 
 def open_key_sink(
-    root: Path,
+    root: AnyPath,
     method: str,
     n_sentences: int,
     fingerprint: int,
@@ -67,33 +68,36 @@ def open_key_sink(
     input_path: str,
     budget: int,
 ) -> Any:
-    """Pass 1: the sink of one input file's keys (``add(texts)``, ``commit()``/``abort()``)."""
-    return _core.KeySink(
+    """Pass 1: the sink of one input file's keys (``add(texts)``, ``commit()``/``abort()``;
+    a remote root: uploaded on commit)."""
+    work = WorkFolder(root)
+    sink = _core.KeySink(
         method,
         n_sentences,
-        root / "signatures",
+        work.local / "signatures",
         part_name,
         file_index,
         storage.canonical(input_path),
         fingerprint,
         budget,
     )
+    return PublishedSink(sink, work, part_name, 1) if work.remote else sink
 
 
-def find_duplicates(root: Path, method: str, n_sentences: int, budget: int) -> dict[str, int]:
+def find_duplicates(root: AnyPath, method: str, n_sentences: int, budget: int) -> dict[str, int]:
     """Pass 2: one merge over all keys; duplicates written per input file, then
-    ``clusters/summary.json``; returns the counts."""
+    ``clusters/summary.json``; returns the counts. A remote folder: the keys are downloaded
+    whole first (one request per file), the results uploaded."""
     fp = check_key_folder(root, method, n_sentences)
-    runs = sorted(str(p) for p in (root / "signatures" / "bucket_000").glob("*.sig"))
-    out, tmp = root / "clusters", root / "tmp"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").unlink(missing_ok=True)
-    for stale in out.glob("*.dups"):
-        stale.unlink()
-    shutil.rmtree(tmp, ignore_errors=True)
-    counts = dict(_core.dedup_find_duplicates(runs, out, fp, budget, tmp))
-    shutil.rmtree(tmp, ignore_errors=True)
-    with atomic_write(out / "summary.json") as f:
+    with WorkFolder(root) as work:
+        runs = [str(p) for p in work.fetch_all("signatures/bucket_000", ".sig")]
+        tmp = work.local / "tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        counts = publish_results(
+            work, ".dups", lambda out: _core.dedup_find_duplicates(runs, out, fp, budget, tmp)
+        )
+        shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_write(root / "clusters" / "summary.json") as f:
         json.dump({"fingerprint": f"{fp:016x}", **counts}, f, indent=2)
     return counts
 

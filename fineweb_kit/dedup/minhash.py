@@ -32,15 +32,17 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from fineweb_kit import _core
+from fineweb_kit.dedup.publish import PublishedSink, publish_results
 from fineweb_kit.exceptions import ConfigError, InputError
 from fineweb_kit.io import storage
 from fineweb_kit.io.files import atomic_write
+from fineweb_kit.io.storage import AnyPath
+from fineweb_kit.io.work_folder import WorkFolder
 from fineweb_kit.params import ParamError, check_choice, check_positive_int
 
 MERSENNE = (1 << 61) - 1
@@ -103,18 +105,17 @@ class MinhashSettings:
         )
 
 
-def record_config(root: Path, settings: MinhashSettings, fingerprint: int) -> None:
+def record_config(root: AnyPath, settings: MinhashSettings, fingerprint: int) -> None:
     """Writes ``config.json`` on first use; refuses a folder of another configuration."""
     path = root / "config.json"
     if path.is_file():
         check_config(root, fingerprint)
         return
-    root.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as f:
         json.dump({"fingerprint": f"{fingerprint:016x}", **asdict(settings)}, f, indent=2)
 
 
-def check_config(root: Path, fingerprint: int) -> None:
+def check_config(root: AnyPath, fingerprint: int) -> None:
     """Refuses (ConfigError) a MinHash folder missing or written by another configuration."""
     path = root / "config.json"
     if not path.is_file():
@@ -136,54 +137,69 @@ KEEP = ("datatrove", "first")
 
 
 def open_signature_sink(
-    params: Any, root: Path, part_name: str, file_index: int, input_path: str, budget: int
+    params: Any,
+    root: AnyPath,
+    part_name: str,
+    file_index: int,
+    input_path: str,
+    budget: int,
+    num_buckets: int,
 ) -> Any:
     """Stage 1: the sink of one input file's signatures (``add(texts)``, ``commit()`` /
-    ``abort()``), writing ``signatures/`` under ``root``."""
-    return _core.SignatureSink(
+    ``abort()``), writing ``signatures/`` under ``root`` (a remote root: uploaded on commit)."""
+    work = WorkFolder(root)
+    sink = _core.SignatureSink(
         params,
-        root / "signatures",
+        work.local / "signatures",
         part_name,
         file_index,
         storage.canonical(input_path),
         budget,
     )
+    return PublishedSink(sink, work, part_name, num_buckets) if work.remote else sink
 
 
-def find_pairs(root: Path, bucket: str, settings: MinhashSettings, budget: int) -> dict[str, int]:
+def find_pairs(
+    root: AnyPath, bucket: str, settings: MinhashSettings, budget: int
+) -> dict[str, int]:
     """Stage 2: merges bucket ``bucket``'s sorted runs into ``pairs/<bucket>.pairs`` (written
-    under a temporary name, renamed at the end); returns the counts."""
+    under a temporary name, renamed or uploaded at the end); returns the counts. A remote
+    folder: the bucket's runs are downloaded whole first (one request per file)."""
     fingerprint = settings.core().fingerprint
     check_config(root, fingerprint)
-    runs = sorted(str(p) for p in (root / "signatures" / bucket).glob("*.sig"))
-    out = root / "pairs" / f"{bucket}.pairs"
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp_dir = root / "tmp" / bucket
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    meta = json.dumps({"bucket": bucket})
-    counts = _core.minhash_find_pairs(
-        runs, tmp, fingerprint, settings.hashes_per_bucket, budget, tmp_dir, meta
-    )
-    tmp.replace(out)
-    shutil.rmtree(tmp_dir, ignore_errors=True)
+    with WorkFolder(root) as work:
+        runs = [str(p) for p in work.fetch_all(f"signatures/{bucket}", ".sig")]
+        out = work.local / "pairs" / f"{bucket}.pairs"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp_dir = work.local / "tmp" / bucket
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        meta = json.dumps({"bucket": bucket})
+        counts = _core.minhash_find_pairs(
+            runs, tmp, fingerprint, settings.hashes_per_bucket, budget, tmp_dir, meta
+        )
+        tmp.replace(out)
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        work.publish(out)
     return dict(counts)
 
 
-def cluster(root: Path, settings: MinhashSettings, keep: str) -> dict[str, int]:
+def cluster(root: AnyPath, settings: MinhashSettings, keep: str) -> dict[str, int]:
     """Stage 3: union-find over every bucket's pairs; writes ``clusters/NNNNNN.clusters`` and
     then ``clusters/summary.json``; returns the counts."""
     fingerprint = settings.core().fingerprint
     check_config(root, fingerprint)
-    pairs = [root / "pairs" / f"bucket_{b:03d}.pairs" for b in range(settings.num_buckets)]
-    missing = [str(p) for p in pairs if not p.is_file()]
-    if missing:
-        raise InputError(f"missing pair files (run MinhashBuckets first): {missing[:3]}")
-    out = root / "clusters"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").unlink(missing_ok=True)
-    for stale in out.glob("*.clusters"):
-        stale.unlink()
-    counts = dict(_core.minhash_cluster([str(p) for p in pairs], out, fingerprint, keep))
-    with atomic_write(out / "summary.json") as f:
+    with WorkFolder(root) as work:
+        names = [f"pairs/bucket_{b:03d}.pairs" for b in range(settings.num_buckets)]
+        pairs = [work.fetch(n) for n in names]
+        missing = [str(root / n) for n, p in zip(names, pairs, strict=True) if p is None]
+        if missing:
+            raise InputError(f"missing pair files (run MinhashBuckets first): {missing[:3]}")
+        counts = publish_results(
+            work,
+            ".clusters",
+            lambda out: _core.minhash_cluster([str(p) for p in pairs], out, fingerprint, keep),
+        )
+    with atomic_write(root / "clusters" / "summary.json") as f:
         json.dump({"fingerprint": f"{fingerprint:016x}", **counts}, f, indent=2)
     return counts

@@ -85,6 +85,14 @@ def plan_from_raw(raw: dict[str, Any], path: str) -> RunPlan:
     _check_executor(ex, path)
     if not raw.get("output"):
         raise ConfigError(f"{path}: output: no output folder; set `output:` or pass --output DIR")
+    if ex.get("type") == "slurm" and storage.is_remote(raw["output"]):
+        raise ConfigError(
+            f"{path}: output: {raw['output']}: the slurm executor keeps its run folder (sbatch "
+            "scripts, array task logs, job ids, markers) on a file system every node mounts, "
+            "not at a URL; pass a shared folder as --output (/mnt/shared/runs/x) and write the "
+            "data to the bucket with URL `output_folder:`s (and a URL dedup `folder:`), or run "
+            "with --executor ray"
+        )
     return RunPlan(raw=raw, pipeline=pipeline, output=storage.as_path(raw["output"]), executor=ex)
 
 

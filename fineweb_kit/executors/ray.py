@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +70,7 @@ def connect(ex: dict[str, Any]) -> Any:
     address = ray_option(ex, "address")
     try:
         _check_reachable(address)
-        ray.init(
-            address=address,
-            runtime_env=ray_option(ex, "runtime_env"),
-            log_to_driver=False,
-            logging_level="WARNING",
-            configure_logging=False,
-        )
+        _init(ray, address, ray_option(ex, "runtime_env"))
     except (ConnectionError, RuntimeError, ValueError) as e:
         raise FinewebKitError(
             f"executor.address {address!r}: no Ray cluster reachable ({e}); start one with "
@@ -83,6 +78,28 @@ def connect(ex: dict[str, Any]) -> Any:
             "ray://HOST:10001"
         ) from None
     return ray
+
+
+def _init(ray: Any, address: str, runtime_env: Any, attempts: int = 3) -> None:
+    """``ray.init``; a Ray Client (``ray://``) connection is tried up to ``attempts`` times:
+    its server starts one process per driver, and that start fails now and then on a loaded
+    machine ("Starting Ray client server failed") where a second try succeeds."""
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(
+                address=address,
+                runtime_env=runtime_env,
+                log_to_driver=False,
+                logging_level="WARNING",
+                configure_logging=False,
+            )
+            return
+        except (ConnectionError, RuntimeError) as e:
+            if not address.startswith("ray://") or attempt == attempts:
+                raise
+            print(f"ray client: attempt {attempt} failed ({e}); retrying", file=sys.stderr)
+            ray.shutdown()
+            time.sleep(2.0 * attempt)
 
 
 def _check_reachable(address: str) -> None:

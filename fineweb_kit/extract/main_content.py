@@ -1,7 +1,7 @@
 """Main-content text of HTML pages with fineweb-kit's own Rust extractor.
 
 Trafilatura-like output (one line per paragraph, heading, list item ``- item`` or table row,
-no markup) at resiliparse-like speed. The algorithm (rust/fineweb-kit-core/src/extract/):
+no markup) at resiliparse-like speed. The algorithm (rust/fineweb-kit-extract/src/):
 a tolerant, depth-capped HTML parse; boilerplate removed by tag (nav, aside, footer, forms'
 controls, media), hidden elements, navigation roles and class/id names; Readability-style
 scores of paragraph blocks propagated to their ancestors, scaled by link density; the best

@@ -1,10 +1,11 @@
 """The child side of :class:`fineweb_kit.isolation.pool.IsolatedMap`: a loop over items.
 
-Started as ``python -c "...main(read_fd, write_fd, pages_fd, progress_fd)"``. The first
+Started as ``python -c "...main(read_fd, write_fd, *pages_fds, progress_fd)"``. The first
 messages are the parent's ``sys.path``, then the job (the per-item function, its setup, the
 soft time limit); the child runs the setup and answers ``("ready", pid)``. Then it reads
 items: ``("item", x)`` (one message each), ``("bad", why)`` (one the parent could not send),
-``("spans", [(offset, length), ...])`` (byte items in the shared region, :mod:`.shared_pages`).
+``("spans", region, [(offset, length), ...])`` (a batch of byte items in shared region number
+``region``, :mod:`.shared_pages`).
 Before each item it records the item's number and start time in the shared
 :class:`.progress.Progress` cell. Answers go back in order, in groups (lists) of
 ``(status, value)``: ``("ok", result)``, ``("error", "Type: message")`` or
@@ -30,7 +31,8 @@ from fineweb_kit.isolation.shared_pages import SharedPagesReader
 
 PR_SET_PDEATHSIG = 1
 FLUSH_S = 0.1
-"""Answers are sent in groups: when the input runs dry, or this long after the last group.
+"""Answers are sent in groups: at the end of each batch of spans, when the input runs dry, or
+this long after the last group.
 Fewer messages mean fewer wake-ups of the parent, each of which can cost the child its turn on
 a busy CPU (measured: 30 % more time with one message per page on a loaded 2-core machine)."""
 
@@ -71,7 +73,9 @@ def _sendable(answer: tuple[str, Any]) -> tuple[str, Any]:
     return answer
 
 
-def serve(inbox: Connection, outbox: Connection, pages: SharedPagesReader, progress: Progress):
+def serve(
+    inbox: Connection, outbox: Connection, pages: list[SharedPagesReader], progress: Progress
+) -> None:
     """Receives the job, then answers items until told to stop."""
     sys.path[:] = inbox.recv()  # first, so that the job's functions can be imported
     try:
@@ -92,23 +96,30 @@ def serve(inbox: Connection, outbox: Connection, pages: SharedPagesReader, progr
             return
         if message is None:
             return
-        kind, payload = message
-        items = [pages.view(s) for s in payload] if kind == "spans" else [payload]
+        kind, *payload = message
+        if kind == "spans":
+            region, spans = payload
+            items: list[Any] = [pages[region].view(s) for s in spans]
+        else:
+            items = payload
         for i, item in enumerate(items):
             progress.start(number, time.monotonic())
             number += 1
             answers.append(_run_one(fn, item, timeout) if kind != "bad" else ("error", item))
             now = time.monotonic()
             last = i == len(items) - 1
-            if now - flushed >= FLUSH_S or (last and not inbox.poll()):
+            # a batch's answers go as soon as it is done, so the parent can hand them on
+            if now - flushed >= FLUSH_S or (last and (kind == "spans" or not inbox.poll())):
                 _send_answers(outbox, answers)
                 answers, flushed = [], now
 
 
-def main(read_fd: int, write_fd: int, pages_fd: int, progress_fd: int) -> None:
-    """Entry point of the child process."""
+def main(read_fd: int, write_fd: int, *shared_fds: int) -> None:
+    """Entry point of the child process: ``shared_fds`` are the shared regions' and, last, the
+    progress cell's."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which closes us
     with contextlib.suppress(BrokenPipeError, EOFError):  # the parent went away
         inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
-        serve(inbox, outbox, SharedPagesReader(pages_fd), Progress(progress_fd))
+        regions = [SharedPagesReader(fd) for fd in shared_fds[:-1]]
+        serve(inbox, outbox, regions, Progress(shared_fds[-1]))

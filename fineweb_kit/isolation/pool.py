@@ -1,18 +1,20 @@
 """Runs a per-item function in a long-lived child process that is killed when an item overruns.
 
-:class:`IsolatedMap` keeps one child per caller (per worker process). Items go to it
-over a pipe, one message each, written by a feeder thread so that the next items wait in the
-pipe while the child works; results come back one message per item, in order, as each
-finishes, so the parent always knows which item is running. ``bytes`` items (pages) travel
-through shared memory instead (:mod:`.shared_pages`, one copy) and reach the function as
-read-only memoryviews, valid during the call. Per item:
+:class:`IsolatedMap` keeps one child per caller (per worker process). Batches of items go to it
+over a pipe, written by a sender thread so that the parent never blocks on a write; results come
+back in order, in groups. ``bytes`` items (pages) travel through shared memory instead
+(:mod:`.shared_pages`, one copy) and reach the function as read-only memoryviews, valid during
+the call. Batches are pipelined: :meth:`IsolatedMap.submit` hands a batch over and returns at
+once, :meth:`IsolatedMap.collect` waits for its outcomes. While the child works on one batch the
+parent can prepare the next (two shared regions: double buffering) and use the outcomes of the
+previous one. Per item:
 
 - the child cuts Python-level work at ``timeout`` itself (a ``SIGALRM`` timer, no restart);
 - if no answer arrives within ``timeout + KILL_GRACE_S`` (the item is stuck in C/Rust code,
   where no signal handler runs), the parent kills the child: the item is ``timeout`` (killed);
 - if the child dies (segfault, abort, out of memory), the item is ``crashed``;
-- then a fresh child is started and the items after the bad one are sent again: nothing else
-  of the batch is lost.
+- then a fresh child is started and every item sent and not answered, except the bad one, is
+  sent again (the rest of its batch and the batch behind it): nothing else is lost.
 
 The child is a fresh interpreter (``sys.executable``, never ``fork``: the Rust core may run
 threads), so the function and its setup must be picklable (a module-level function, or a bound
@@ -24,16 +26,19 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import logging
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -45,6 +50,8 @@ from fineweb_kit.isolation.shared_pages import SharedPages, Span
 KILL_GRACE_S = 0.5
 """How long after ``timeout`` an item stuck in native code is given before the child is killed."""
 START_TIMEOUT_S = 120.0
+REGIONS = 2
+"""Shared regions, hence byte batches in the child's hands at once (double buffering)."""
 PIPE_BYTES = 1 << 20  # larger pipe buffers: fewer wake-ups per batch of pages
 _F_SETPIPE_SZ = 1031
 _CHILD = "import sys; from fineweb_kit.isolation.child import main; main(*map(int, sys.argv[1:]))"
@@ -67,10 +74,35 @@ class Outcome:
     killed: bool = False
 
 
-class _Child:
-    """One running child process and its two pipe ends."""
+@dataclass(eq=False)
+class _Batch:
+    """One submitted batch: its items (or their spans in shared region ``region``) and the
+    outcomes received so far."""
 
-    def __init__(self, job: bytes, start_timeout: float, shared_fds: tuple[int, int]) -> None:
+    items: Sequence[Any]
+    spans: list[Span] | None = None
+    region: int | None = None
+    results: list[Outcome | None] = field(default_factory=list)
+    left: int = 0
+
+    def message(self, indices: list[int]) -> Iterable[Any]:
+        """What the child is sent for these items: one message for spans, one per item else."""
+        if self.spans is not None:
+            return [("spans", self.region, [self.spans[i] for i in indices])]
+        return (("item", self.items[i]) for i in indices)
+
+
+def _encode(message: Any) -> bytes:
+    try:
+        return pickle.dumps(message)
+    except Exception as e:  # an item that cannot be pickled is answered as an error
+        return pickle.dumps(("bad", f"item cannot be sent: {type(e).__name__}: {e}"))
+
+
+class _Child:
+    """One running child process, its two pipe ends and the thread that writes to it."""
+
+    def __init__(self, job: bytes, start_timeout: float, shared_fds: tuple[int, ...]) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         for fd in (to_child_w, from_child_w):
@@ -90,10 +122,11 @@ class _Child:
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
-        self.feeder: threading.Thread | None = None
-        self.sent = 0  # items sent so far: the child numbers them 0, 1, ...
+        self.answered = 0  # answers received: the child numbers items 0, 1, ... in send order
         self.outbox = Connection(to_child_w, readable=False)
         self.inbox = Connection(from_child_r, writable=False)
+        self._jobs: queue.SimpleQueue[Iterable[Any] | None] = queue.SimpleQueue()
+        self._sender: threading.Thread | None = None
         try:
             self.outbox.send(list(sys.path))
             self.outbox.send_bytes(job)
@@ -109,47 +142,36 @@ class _Child:
         if status != "ready":
             self.stop(kill=True)
             raise IsolationError(f"the child process's setup failed: {detail}")
+        self._sender = threading.Thread(target=self._send_loop, daemon=True)
+        self._sender.start()
 
-    def feed_spans(self, spans: list[Span]) -> None:
-        """Sends the spans of byte items already in the shared region: one small message."""
-        self.sent += len(spans)
-        with contextlib.suppress(OSError):  # a dead child shows as end of file to map()
-            self.outbox.send(("spans", spans))
+    def post(self, messages: Iterable[Any]) -> None:
+        """Queues ``messages`` for the sender thread, which writes them in order (a write that
+        blocks on a busy child blocks only that thread)."""
+        self._jobs.put(messages)
 
-    def feed(self, items: Sequence[Any]) -> None:
-        """Starts sending ``items`` from a thread, one message each, so the child finds the
-        next page waiting in the pipe while the parent waits for answers."""
-        self.sent += len(items)
-        self.feeder = threading.Thread(target=self._send_all, args=(items,), daemon=True)
-        self.feeder.start()
-
-    def _send_all(self, items: Sequence[Any]) -> None:
-        for item in items:
+    def _send_loop(self) -> None:
+        while (messages := self._jobs.get()) is not None:
             try:
-                data = pickle.dumps(("item", item))
-            except Exception as e:
-                data = pickle.dumps(("bad", f"item cannot be sent: {type(e).__name__}: {e}"))
-            try:
-                self.outbox.send_bytes(data)
+                for message in messages:
+                    self.outbox.send_bytes(_encode(message))
             except OSError:
-                return  # the child died or was killed: map() restarts from the right item
+                return  # the child died or was killed: IsolatedMap resends what is unanswered
 
     def stop(self, kill: bool = False) -> str:
         """Ends the child (politely unless ``kill``); returns how it ended, in words."""
         if kill:
             self.proc.kill()
         else:
-            try:
-                self.outbox.send(None)
-            except OSError:
-                self.proc.kill()
+            self.post([None])
+        self._jobs.put(None)
         try:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             code = self.proc.wait()
-        if self.feeder is not None:
-            self.feeder.join()  # a blocked write fails (broken pipe) once the child is gone
+        if self._sender is not None:
+            self._sender.join()  # a blocked write fails (broken pipe) once the child is gone
         for conn in (self.outbox, self.inbox):
             conn.close()
         return describe_exit(code)
@@ -187,7 +209,8 @@ class IsolatedMap:
 
     ``timeout``: seconds per item (<= 0: no limit; crashes are still contained). ``setup``:
     called once in each child before its first item (imports, model loading), outside any
-    item's time. Use :meth:`map` per batch and :meth:`close` at the end (or ``with``).
+    item's time. Use :meth:`map` per batch, or :meth:`submit` / :meth:`collect` to keep the
+    child busy while the caller works, and :meth:`close` at the end (or ``with``).
     """
 
     def __init__(
@@ -214,14 +237,26 @@ class IsolatedMap:
         self.starts = 0
         self._child: _Child | None = None
         self._finalizer: weakref.finalize | None = None
-        self._pages: SharedPages | None = None
+        self._regions: list[SharedPages] = []
+        self._free_regions: list[int] = []
         self._progress: Progress | None = None
         self._limit = self.timeout + KILL_GRACE_S if self.timeout > 0 else None
+        self._tickets = itertools.count()
+        self._batches: dict[int, _Batch] = {}
+        self._unanswered: deque[tuple[_Batch, int]] = deque()  # sent to the child, in order
 
-    def _shared_pages(self) -> SharedPages:
-        if self._pages is None:
-            self._pages = SharedPages()
-        return self._pages
+    def _shared_regions(self) -> list[SharedPages]:
+        if not self._regions:
+            self._regions = [SharedPages() for _ in range(REGIONS)]
+            self._free_regions = list(range(REGIONS))
+        return self._regions
+
+    def _region(self) -> int:
+        """A shared region no batch in the child's hands uses (waits for the oldest one)."""
+        self._shared_regions()
+        while not self._free_regions:
+            self._receive()
+        return self._free_regions.pop()
 
     def _progress_cell(self) -> Progress:
         if self._progress is None:
@@ -232,7 +267,7 @@ class IsolatedMap:
         if self._child is None:
             progress = self._progress_cell()
             progress.reset()
-            fds = (self._shared_pages().fd, progress.fd)
+            fds = (*(r.fd for r in self._shared_regions()), progress.fd)
             self._child = _Child(self._job, self.start_timeout, fds)
             self.starts += 1
             # a forgotten map (no close) still ends its child when collected or at exit
@@ -253,56 +288,82 @@ class IsolatedMap:
     def map(self, items: Sequence[Any]) -> list[Outcome]:
         """One :class:`Outcome` per item, in order. Raises :class:`IsolationError` only if a
         child cannot be started at all."""
-        results: list[Outcome | None] = [None] * len(items)
-        spans = None
-        if items and all(isinstance(x, bytes) for x in items):
-            spans = self._shared_pages().write(items)
-        todo = list(range(len(items)))
-        while todo:
-            child = self._ensure_child()
-            first = child.sent  # the child's number for todo[0]
-            if spans is not None:
-                child.feed_spans([spans[i] for i in todo])
-            else:
-                child.feed([items[i] for i in todo])
-            done, failure = self._collect(child, first, todo, results)
-            if failure is None:
-                if child.feeder is not None:
-                    child.feeder.join()
-                break
-            # the item being worked on is to blame; finished but unsent answers are redone
-            running, _ = self._progress_cell().read()
-            blamed = running - first if done <= running - first < len(todo) else done
-            detail = self._discard_child()
-            if failure == "timeout":
-                assert self._limit is not None
-                results[todo[blamed]] = Outcome(
-                    "timeout", detail=f"over {self._limit:g} s", killed=True
-                )
-            else:
-                results[todo[blamed]] = Outcome("crashed", detail=detail)
-            todo = [i for k, i in enumerate(todo) if k >= done and k != blamed]
-        return [r if r is not None else Outcome("error", detail="lost") for r in results]
+        return self.collect(self.submit(items))
 
-    def _collect(
-        self, child: _Child, first: int, todo: list[int], results: list[Outcome | None]
-    ) -> tuple[int, str | None]:
-        """Receives answers for ``todo`` until all are in (``(n, None)``), an item overruns
-        (``(done, "timeout")``) or the child dies (``(done, "crashed")``)."""
-        done = 0
-        while done < len(todo):
-            wait = self._time_left(first + done)
-            if child.inbox.poll(wait):
-                try:
-                    answers = child.inbox.recv()
-                except (EOFError, OSError):
-                    return done, "crashed"
-                for status, value in answers:
-                    results[todo[done]] = _outcome(status, value)
-                    done += 1
-            elif wait is not None and self._time_left(first + done) == 0.0:
-                return done, "timeout"
-        return done, None
+    def submit(self, items: Sequence[Any]) -> int:
+        """Hands ``items`` to the child and returns a ticket for :meth:`collect` at once. A batch
+        of ``bytes`` is copied into a free shared region first; with both regions in use this
+        waits until the oldest batch there is answered."""
+        batch = _Batch(items, results=[None] * len(items), left=len(items))
+        if items and all(isinstance(x, bytes) for x in items):
+            batch.region = self._region()
+            batch.spans = self._regions[batch.region].write(items)
+        ticket = next(self._tickets)
+        self._batches[ticket] = batch
+        if items:
+            self._send(batch, list(range(len(items))))
+        return ticket
+
+    def collect(self, ticket: int) -> list[Outcome]:
+        """The outcomes of a submitted batch, one per item, in order (waits for them)."""
+        batch = self._batches[ticket]
+        try:
+            while batch.left:
+                self._receive()
+        finally:
+            del self._batches[ticket]
+        return [r if r is not None else Outcome("error", detail="lost") for r in batch.results]
+
+    def _send(self, batch: _Batch, indices: list[int]) -> None:
+        child = self._ensure_child()
+        self._unanswered.extend((batch, i) for i in indices)
+        child.post(batch.message(indices))
+
+    def _settle(self, batch: _Batch, index: int, outcome: Outcome) -> None:
+        batch.results[index] = outcome
+        batch.left -= 1
+        if batch.left == 0 and batch.region is not None:
+            self._free_regions.append(batch.region)  # the child reads it no more
+            batch.region = None
+
+    def _receive(self) -> None:
+        """Waits for the next group of answers, an overrun or the child's death."""
+        child = self._child
+        assert child is not None and self._unanswered
+        wait = self._time_left(child.answered)
+        if child.inbox.poll(wait):
+            try:
+                answers = child.inbox.recv()
+            except (EOFError, OSError):
+                self._recover("crashed")
+                return
+            for status, value in answers:
+                batch, index = self._unanswered.popleft()
+                child.answered += 1
+                self._settle(batch, index, _outcome(status, value))
+        elif wait is not None and self._time_left(child.answered) == 0.0:
+            self._recover("timeout")
+
+    def _recover(self, failure: str) -> None:
+        """The child overran or died: the item it was working on is to blame; a fresh child
+        gets every other unanswered item (those finished but not yet reported too)."""
+        assert self._child is not None
+        running, _ = self._progress_cell().read()
+        blamed = running - self._child.answered
+        if not 0 <= blamed < len(self._unanswered):
+            blamed = 0
+        detail = self._discard_child()
+        batch, index = self._unanswered[blamed]
+        if failure == "timeout":
+            assert self._limit is not None
+            outcome = Outcome("timeout", detail=f"over {self._limit:g} s", killed=True)
+        else:
+            outcome = Outcome("crashed", detail=detail)
+        self._settle(batch, index, outcome)
+        rest = [u for k, u in enumerate(self._unanswered) if k != blamed]
+        self._unanswered.clear()
+        for batch, group in itertools.groupby(rest, key=lambda u: u[0]):
+            self._send(batch, [i for _, i in group])
 
     def _time_left(self, unanswered: int) -> float | None:
         """Seconds until the item now running overruns (None: no limit). While the child has
@@ -315,14 +376,17 @@ class IsolatedMap:
         return max(0.0, started + self._limit - time.monotonic())
 
     def close(self) -> None:
-        """Stops the child (it also stops by itself when this process ends)."""
+        """Stops the child (it also stops by itself when this process ends). Batches submitted
+        and not collected are dropped (their child is killed, not waited for)."""
         child = self._take_child()
         if child is not None:
-            child.stop()
-        for shared in (self._pages, self._progress):
+            child.stop(kill=bool(self._unanswered))
+        self._unanswered.clear()
+        self._batches.clear()
+        for shared in (*self._regions, self._progress):
             if shared is not None:
                 shared.close()
-        self._pages = self._progress = None
+        self._regions, self._free_regions, self._progress = [], [], None
 
     def __enter__(self) -> IsolatedMap:
         return self

@@ -4,9 +4,10 @@ The parent copies a batch of ``bytes`` items into one anonymous shared file (``m
 Linux, an unlinked temporary file elsewhere) and sends only their ``(offset, length)`` spans
 over the pipe; the child maps the same file and hands each item to the function as a read-only
 ``memoryview``. That is one copy per page instead of five (pickle, pipe write, pipe read,
-unpickle). The parent writes a new batch only once the child has answered (or been killed) for
-the previous one, so the child never reads a region being rewritten. The file grows to the
-largest batch and shrinks back after an unusually large one.
+unpickle). The parent keeps two regions (it fills one while the child reads the other) and
+writes a new batch into a region only once every item of the batch there has been answered (or
+its child killed), so the child never reads a region being rewritten. A file grows to the
+largest batch and shrinks back after an unusually large one (over 256 MB).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from collections.abc import Sequence
 
 Span = tuple[int, int]
 MIN_BYTES = 1 << 20
+SHRINK_ABOVE = 64 << 20
+"""A region shrinks back only when over 4x both the batch and this: resizing costs page faults
+in both processes, and batches of ordinary pages (tens of MB) vary in size all the time."""
 
 
 def anonymous_file() -> int:
@@ -40,7 +44,7 @@ class SharedPages:
     def write(self, items: Sequence[bytes]) -> list[Span]:
         """Copies ``items`` into the region (replacing the previous batch); their spans."""
         total = sum(len(b) for b in items)
-        if total > self._size or (self._size > 4 * max(total, MIN_BYTES)):
+        if total > self._size or self._size > 4 * max(total, SHRINK_ABOVE):
             self._resize(max(total, MIN_BYTES))
         assert self._map is not None
         spans = []

@@ -10,6 +10,7 @@ way, and runs each step class's ``check_params``. It builds no step: a step is b
 from __future__ import annotations
 
 import inspect
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,14 +127,9 @@ def load_pipeline(path: str | Path) -> PipelineSpec:
 
 def parse_pipeline(data: Any, source: str) -> PipelineSpec:
     """Validates the pipeline's structure and every step's arguments (builds no step)."""
-    if not isinstance(data, dict):
-        fail(source, "expected a mapping with keys name, executor, stages")
-    for key in data:
-        if key not in PIPELINE_KEYS:
-            fail(f"{source}: {key}", f"unknown key{did_you_mean(str(key), PIPELINE_KEYS)}")
-    stages_raw = data.get("stages")
-    if not isinstance(stages_raw, list) or not stages_raw:
-        fail(f"{source}: stages", "expected a non-empty list of stages")
+    stages_raw = _known_keys_and_list(
+        data, source, ": ", PIPELINE_KEYS, "stages", "name, executor, stages"
+    )
     executor = data.get("executor") or {"type": "local"}
     if not isinstance(executor, dict):
         fail(f"{source}: executor", "expected a mapping like {type: local, tasks: 4, workers: 2}")
@@ -156,15 +152,24 @@ def parse_pipeline(data: Any, source: str) -> PipelineSpec:
     )
 
 
+def _known_keys_and_list(
+    data: Any, where: str, sep: str, keys: Collection[str], items: str, expected: str
+) -> list[Any]:
+    """Checks that ``data`` is a mapping of ``keys`` only (``expected`` lists them for the
+    error) whose ``items`` key holds a non-empty list, and returns that list."""
+    if not isinstance(data, dict):
+        fail(where, f"expected a mapping with keys {expected}")
+    for key in data:
+        if key not in keys:
+            fail(f"{where}{sep}{key}", f"unknown key{did_you_mean(str(key), keys)}")
+    found = data.get(items)
+    if not isinstance(found, list) or not found:
+        fail(f"{where}{sep}{items}", f"expected a non-empty list of {items}")
+    return found
+
+
 def _parse_stage(st: Any, where: str, index: int) -> StageSpec:
-    if not isinstance(st, dict):
-        fail(where, "expected a mapping with keys name, steps")
-    for key in st:
-        if key not in STAGE_KEYS:
-            fail(f"{where}.{key}", f"unknown key{did_you_mean(str(key), STAGE_KEYS)}")
-    steps_raw = st.get("steps")
-    if not isinstance(steps_raw, list) or not steps_raw:
-        fail(f"{where}.steps", "expected a non-empty list of steps")
+    steps_raw = _known_keys_and_list(st, where, ".", STAGE_KEYS, "steps", "name, steps")
     tasks = st.get("tasks")
     if tasks is not None and (not isinstance(tasks, int) or isinstance(tasks, bool) or tasks < 1):
         fail(f"{where}.tasks", f"expected an integer >= 1, got {tasks!r}")

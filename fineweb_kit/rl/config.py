@@ -15,19 +15,18 @@ named) and add their own:
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from fineweb_kit.config import load_yaml
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.train.config import (
+    ConfigFile,
     ModelConfig,
     OptimConfig,
     RunConfig,
-    _build,
-    apply_overrides,
+    build_config,
+    read_config,
 )
 
 
@@ -108,7 +107,7 @@ class RLOptions:
 
 
 @dataclass
-class PostTrainConfig:
+class PostTrainConfig(ConfigFile):
     kind: Literal["rm", "dpo", "rl"] = "rm"
     out_dir: str = "runs/post"
     # None: the ``init`` run's own tokenizer (an SFT run records it), else ``bytes``.
@@ -123,11 +122,6 @@ class PostTrainConfig:
     dpo: DPOOptions = field(default_factory=DPOOptions)
     rl: RLOptions = field(default_factory=RLOptions)
     source: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d.pop("source")
-        return d
 
 
 def _check(c: PostTrainConfig, src: str) -> None:
@@ -155,12 +149,11 @@ def _check(c: PostTrainConfig, src: str) -> None:
 
 
 def parse_post_config(data: Any, source: str) -> PostTrainConfig:
-    cfg = _build(PostTrainConfig, data, source)
-    cfg.source = source
+    cfg = build_config(PostTrainConfig, data, source)
     _check(cfg, source)
     return cfg
 
 
 def load_post_config(path: str | Path, overrides: list[str] | None = None) -> PostTrainConfig:
     """Loads a ``kind: rm | dpo | rl`` YAML with ``section.key=value`` overrides."""
-    return parse_post_config(apply_overrides(load_yaml(path) or {}, overrides), str(path))
+    return parse_post_config(read_config(path, overrides), str(path))

@@ -27,7 +27,7 @@ from torch import nn
 
 from fineweb_kit.rl.config import PostTrainConfig
 from fineweb_kit.rl.logprobs import pad_right
-from fineweb_kit.rl.preferences import RenderedPair, prepare_pairs
+from fineweb_kit.rl.preferences import RenderedPair
 from fineweb_kit.rl.runs import PostTrainer
 from fineweb_kit.train.logprobs import sequence_logprobs
 
@@ -91,14 +91,7 @@ class DPOTrainer(PostTrainer):
 
     def __init__(self, cfg: PostTrainConfig, stop_after: int | None = None) -> None:
         super().__init__(cfg, stop_after)
-        assert cfg.pairs is not None
-        p = cfg.pairs
-        cfg.model.max_seq_len = max(cfg.model.max_seq_len, p.max_len)
-        self.policy = self.base_model()
-        max_len = min(p.max_len, self.policy.cfg.max_seq_len)  # an init model may be shorter
-        self.train_pairs, self.val_pairs, self.skipped = prepare_pairs(
-            p, self.tokenizer, cfg.train.seed, max_len, cfg.source
-        )
+        self.policy = self.pair_model()
         self.make_optimizer(self.policy)
         self.ref = self._reference_logps()
         self.resume()
@@ -140,15 +133,10 @@ class DPOTrainer(PostTrainer):
         ref_r = self.ref["train"][1][idx].to(self.device)
         loss, rc, rr = dpo_loss(lp[:n], lp[n:], ref_c, ref_r, c.dpo.beta, c.dpo.label_smoothing)
         loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(
-            self.policy.parameters(), c.optim.grad_clip or float("inf")
-        )
-        self.opt.step()
-        self.opt.zero_grad(set_to_none=True)
         return {
             "loss": float(loss.detach()),
             "lr": lr,
-            "grad_norm": float(norm),
+            "grad_norm": self.optimizer_step(self.policy),
             "reward_chosen": float(rc.mean()),
             "reward_rejected": float(rr.mean()),
             "margin": float((rc - rr).mean()),

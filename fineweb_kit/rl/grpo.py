@@ -263,11 +263,7 @@ class GRPOTrainer(PostTrainer):
                 sums["clipped"] += float(st["clipped"])
                 sums["kl"] += float(st.get("kl", 0.0))
                 sums["entropy"] += float((ent * mask[s]).sum())
-            norm = torch.nn.utils.clip_grad_norm_(
-                self.policy.parameters(), c.optim.grad_clip or float("inf")
-            )
-            self.opt.step()
-            self.opt.zero_grad(set_to_none=True)
+            norm = self.optimizer_step(self.policy)
             n = float(n_tokens)
             out = {
                 "loss": sums["loss"],

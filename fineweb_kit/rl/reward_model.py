@@ -27,7 +27,6 @@ from fineweb_kit.chat.template import ChatTemplate
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.rl.config import PostTrainConfig
 from fineweb_kit.rl.logprobs import last_hidden, pad_right
-from fineweb_kit.rl.preferences import prepare_pairs
 from fineweb_kit.rl.runs import PostTrainer
 from fineweb_kit.rl.tokens import chat_tokenizer
 from fineweb_kit.train import checkpoint
@@ -119,14 +118,7 @@ class RMTrainer(PostTrainer):
 
     def __init__(self, cfg: PostTrainConfig, stop_after: int | None = None) -> None:
         super().__init__(cfg, stop_after)
-        assert cfg.pairs is not None
-        p = cfg.pairs
-        cfg.model.max_seq_len = max(cfg.model.max_seq_len, p.max_len)
-        self.model = RewardModel(self.base_model()).to(self.device)
-        max_len = min(p.max_len, self.model.gpt.cfg.max_seq_len)  # an init model may be shorter
-        self.train_pairs, self.val_pairs, self.skipped = prepare_pairs(
-            p, self.tokenizer, cfg.train.seed, max_len, cfg.source
-        )
+        self.model = RewardModel(self.pair_model()).to(self.device)
         self.make_optimizer(self.model)
         self.resume()
 
@@ -147,15 +139,10 @@ class RMTrainer(PostTrainer):
         o = self.cfg.rm
         loss = bradley_terry_loss(rc, rr, o.margin, o.center_coef)
         loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(
-            self.model.parameters(), self.cfg.optim.grad_clip or float("inf")
-        )
-        self.opt.step()
-        self.opt.zero_grad(set_to_none=True)
         return {
             "loss": float(loss.detach()),
             "lr": lr,
-            "grad_norm": float(norm),
+            "grad_norm": self.optimizer_step(self.model),
             "train_accuracy": float((rc > rr).float().mean()),
         }
 

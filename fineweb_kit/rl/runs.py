@@ -14,6 +14,7 @@ from torch import nn
 
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.rl.config import PostTrainConfig
+from fineweb_kit.rl.preferences import prepare_pairs
 from fineweb_kit.rl.tokens import chat_tokenizer
 from fineweb_kit.train import checkpoint
 from fineweb_kit.train.config import ModelConfig
@@ -75,6 +76,19 @@ class PostTrainer:
         c.model.max_seq_len = max(c.model.max_seq_len, 256)
         return GPT(c.model).to(self.device)
 
+    def pair_model(self) -> GPT:
+        """The backbone of a preference-pair run (rm, dpo), long enough for ``pairs.max_len``;
+        loads the rendered pairs it fits into ``train_pairs``, ``val_pairs`` (and ``skipped``)."""
+        c = self.cfg
+        assert c.pairs is not None
+        c.model.max_seq_len = max(c.model.max_seq_len, c.pairs.max_len)
+        gpt = self.base_model()
+        max_len = min(c.pairs.max_len, gpt.cfg.max_seq_len)  # an init model may be shorter
+        self.train_pairs, self.val_pairs, self.skipped = prepare_pairs(
+            c.pairs, self.tokenizer, c.train.seed, max_len, c.source
+        )
+        return gpt
+
     def make_optimizer(self, model: nn.Module) -> None:
         o = self.cfg.optim
         self.opt = torch.optim.AdamW(
@@ -84,6 +98,15 @@ class PostTrainer:
             eps=o.eps,
             fused=self.device.type == "cuda",
         )
+
+    def optimizer_step(self, model: nn.Module) -> float:
+        """Clips the gradients of ``model`` to ``optim.grad_clip`` (0: no clipping), takes an
+        optimizer step, zeroes the gradients; returns the gradient norm before clipping."""
+        clip = self.cfg.optim.grad_clip or float("inf")
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+        return float(norm)
 
     def set_lr(self) -> float:
         lr = lr_at(self.step, self.cfg)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,35 +109,37 @@ def arithmetic_tasks(n: int, difficulty: int = 1, seed: int = 0) -> list[Task]:
     return out
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open()
+def _numbered_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of a JSONL file (``.gz`` allowed); a missing file is a
+    :class:`ConfigError` naming ``what``."""
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} not found")
+    with gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open() as f:
+        yield from enumerate(f, 1)
 
 
 def load_task_file(path: str | Path) -> list[Task]:
     """User tasks from JSONL (``.gz`` allowed): ``{"prompt", "answer", "checker"}`` per line."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"task file {path} not found")
     tasks: list[Task] = []
-    with _open_text(path) as f:
-        for no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ConfigError(f"{path}:{no}: not JSON ({e.msg})") from None
-            if not isinstance(rec, dict):
-                raise ConfigError(f"{path}:{no}: expected an object with prompt, answer, checker")
-            missing = [k for k in ("prompt", "answer") if not isinstance(rec.get(k), str)]
-            if missing:
-                raise ConfigError(f"{path}:{no}: missing or non-string {', '.join(missing)}")
-            checker = rec.get("checker", "exact")
-            if checker not in CHECKERS:
-                raise ConfigError(
-                    f"{path}:{no}: checker {checker!r} unknown; use one of {', '.join(CHECKERS)}"
-                )
-            tasks.append(Task(rec["prompt"], rec["answer"], checker))
+    for no, line in _numbered_lines(path, "task file"):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path}:{no}: not JSON ({e.msg})") from None
+        if not isinstance(rec, dict):
+            raise ConfigError(f"{path}:{no}: expected an object with prompt, answer, checker")
+        missing = [k for k in ("prompt", "answer") if not isinstance(rec.get(k), str)]
+        if missing:
+            raise ConfigError(f"{path}:{no}: missing or non-string {', '.join(missing)}")
+        checker = rec.get("checker", "exact")
+        if checker not in CHECKERS:
+            raise ConfigError(
+                f"{path}:{no}: checker {checker!r} unknown; use one of {', '.join(CHECKERS)}"
+            )
+        tasks.append(Task(rec["prompt"], rec["answer"], checker))
     if not tasks:
         raise ConfigError(f"{path}: no tasks")
     return tasks
@@ -145,19 +148,16 @@ def load_task_file(path: str | Path) -> list[Task]:
 def load_gsm8k(path: str | Path, limit: int | None = None) -> list[Task]:
     """GSM8K problems as tasks: prompt = question, answer = the number after ``####``."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"GSM8K file {path} not found")
     tasks: list[Task] = []
-    with _open_text(path) as f:
-        for no, line in enumerate(f, 1):
-            if limit is not None and len(tasks) >= limit:
-                break
-            rec = json.loads(line)
-            answer = rec.get("answer", "")
-            if "####" not in answer:
-                raise ConfigError(f"{path}:{no}: answer has no '#### N' final line")
-            final = final_number(answer)
-            if final is None:
-                raise ConfigError(f"{path}:{no}: no number after '####'")
-            tasks.append(Task(rec["question"], final, "gsm8k"))
+    for no, line in _numbered_lines(path, "GSM8K file"):
+        if limit is not None and len(tasks) >= limit:
+            break
+        rec = json.loads(line)
+        answer = rec.get("answer", "")
+        if "####" not in answer:
+            raise ConfigError(f"{path}:{no}: answer has no '#### N' final line")
+        final = final_number(answer)
+        if final is None:
+            raise ConfigError(f"{path}:{no}: no number after '####'")
+        tasks.append(Task(rec["question"], final, "gsm8k"))
     return tasks

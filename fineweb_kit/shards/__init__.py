@@ -1,4 +1,4 @@
-"""Token shards: the ``.fks`` file format (see ``rust/fineweb-kit-core/src/shards/mod.rs``),
+"""Token shards: the ``.fks`` file format (see ``rust/fineweb-kit-shards/src/lib.rs``),
 readers over ``np.memmap``, a size-bounded writer, merge/shuffle and export to llm.c/nanoGPT."""
 
 from fineweb_kit.shards.reader import SUFFIX, Shard, ShardHeader, list_shards

@@ -2,7 +2,7 @@
 
 The header is parsed and checked by the Rust core (``_core.shard_header``: magic, version,
 header checksum, file length against the counts), so Python and Rust read one definition of
-the format (documented in ``rust/fineweb-kit-core/src/shards/mod.rs``). ``Shard.verify()``
+the format (documented in ``rust/fineweb-kit-shards/src/lib.rs``). ``Shard.verify()``
 additionally checks the section checksums and the document index (one full read, in Rust).
 """
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,27 +47,23 @@ def canonical_fingerprint(
     return h.digest()
 
 
+@dataclass(eq=False)
 class ShardTokenizer:
     """Adapter: ``encode_batch(texts) -> (flat uint32, ends uint64)``, ``decode(ids)``,
     ``n_vocab``, ``eot_token``, ``fingerprint`` (32 bytes) and ``name``."""
 
-    def __init__(
-        self,
-        name: str,
-        encode_flat: Callable[[list[str]], tuple[np.ndarray, np.ndarray]],
-        decode: Callable[[list[int]], str],
-        n_vocab: int,
-        eot_token: int | None,
-        fingerprint: bytes,
-    ) -> None:
-        if len(fingerprint) != 32:
-            raise TokenizerError(f"{name}: fingerprint must be 32 bytes, got {len(fingerprint)}")
-        self.name = name
-        self._encode_flat = encode_flat
-        self._decode = decode
-        self.n_vocab = n_vocab
-        self.eot_token = eot_token
-        self.fingerprint = fingerprint
+    name: str
+    _encode_flat: Callable[[list[str]], tuple[np.ndarray, np.ndarray]]
+    _decode: Callable[[list[int]], str]
+    n_vocab: int
+    eot_token: int | None
+    fingerprint: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.fingerprint) != 32:
+            raise TokenizerError(
+                f"{self.name}: fingerprint must be 32 bytes, got {len(self.fingerprint)}"
+            )
 
     @property
     def fingerprint_hex(self) -> str:

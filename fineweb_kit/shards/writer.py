@@ -2,7 +2,9 @@
 
 Shards are named ``{stem}-{k:05d}.fks``; each is written to ``.{name}.tmp`` and renamed only
 by :meth:`ShardSetWriter.commit`, so a crash never leaves a partial shard under a final name,
-and a rerun of the same input overwrites the same names. A document is never split across
+and a rerun of the same input overwrites the same names. A remote folder (a URL): the shards are
+written to a local scratch folder and uploaded at :meth:`ShardSetWriter.commit` (temporary key,
+server-side copy; see :mod:`fineweb_kit.io.work_folder`). A document is never split across
 shards: a shard is closed once it holds at least ``max_tokens`` tokens (so it may exceed the
 limit by up to one document).
 """
@@ -15,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from fineweb_kit import _core
+from fineweb_kit.io.storage import PathArg
+from fineweb_kit.io.work_folder import WorkFolder
 from fineweb_kit.shards.reader import SUFFIX
 
 
@@ -33,8 +37,9 @@ class ShardFormat:
 class ShardSetWriter:
     """Writes documents into ``folder/{stem}-00000.fks``, ``-00001``, ... of bounded size."""
 
-    def __init__(self, folder: Path, stem: str, fmt: ShardFormat, max_tokens: int) -> None:
-        self.folder = folder
+    def __init__(self, folder: PathArg, stem: str, fmt: ShardFormat, max_tokens: int) -> None:
+        self._work = WorkFolder(folder)
+        self.folder = self._work.local
         self.stem = stem
         self.fmt = fmt
         self.max_tokens = max_tokens
@@ -100,13 +105,18 @@ class ShardSetWriter:
                 self._close_current()
 
     def commit(self) -> list[Path]:
-        """Finishes the open shard and renames every shard to its final name."""
+        """Finishes the open shard and renames every shard to its final name (a remote
+        folder: uploads them); returns their local paths."""
         self._close_current()
         finals = []
-        for tmp, final in self._pending:
-            tmp.replace(final)
-            finals.append(final)
-        self._pending = []
+        try:
+            for tmp, final in self._pending:
+                tmp.replace(final)
+                self._work.publish(final)
+                finals.append(final)
+        finally:
+            self._pending = []
+            self._work.close()
         return finals
 
     def abort(self) -> None:
@@ -117,3 +127,4 @@ class ShardSetWriter:
         for tmp, _ in self._pending:
             tmp.unlink(missing_ok=True)
         self._pending = []
+        self._work.close()

@@ -1,5 +1,6 @@
-"""Folders the Rust core reads or writes directly (dedup intermediates, token shards): these
-must be on a local or shared file system, never a URL."""
+"""Folders the Rust core reads or writes directly with no remote support yet (ShardMerge's and
+PackConversations' shards): these must be on a local or shared file system, never a URL. Dedup
+folders and Tokenize's shards may be URLs (:mod:`fineweb_kit.io.work_folder`)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ numpy arrays with one entry per document. :func:`analyse_batch` caches each docu
 ``doc.cache``, so the Gopher and FineWeb filters, which share an :class:`AnalysisConfig` when
 they use default parameters, analyse a document once.
 
-Every column reproduces a datatrove expression exactly (see ``rust/fineweb-kit-core/src/text``);
+Every column reproduces a datatrove expression exactly (see ``rust/fineweb-kit-text/src``);
 words come from a re-implementation of spaCy's blank English tokeniser (what datatrove counts as
 words for English), which tokenises 2,212 of the 2,219 ``cc-docs`` documents identically.
 """

@@ -1,7 +1,7 @@
 """Pages too deep or with too many tags for a parser, found before parsing (Rust byte scan).
 
 :func:`oversized_shapes` scans a batch of raw HTML with ``_core.html_shapes``
-(``rust/fineweb-kit-core/src/html_guard.rs``: one pass per page, GIL released, pages in
+(``rust/fineweb-kit-extract/src/html_guard.rs``: one pass per page, GIL released, pages in
 parallel, an early stop once a limit is exceeded) and says, per page, whether it
 is over a limit. The depth is the nesting an HTML5 parser would build, approximately (implied end
 tags of ``p``, ``li``, table cells, ... are applied; void and raw-text elements skipped).

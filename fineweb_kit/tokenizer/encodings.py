@@ -3,7 +3,7 @@
 Values are tiktoken's (``tiktoken_ext/openai_public.py``, copied in
 ``../shared/data/tokenizer-ref/encodings.json``). The pattern names are understood by the Rust
 core, which runs a hand-written scanner for each (identical to the regex, see
-``rust/fineweb-kit-core/src/bpe/pretok.rs``).
+``rust/fineweb-kit-bpe/src/pretok.rs``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Training a byte-level BPE vocabulary: :func:`train_bpe` and the input readers.
 
-The Rust trainer (``rust/fineweb-kit-core/src/bpe/train.rs``) pulls texts in bounded buffers
+The Rust trainer (``rust/fineweb-kit-bpe/src/train.rs``) pulls texts in bounded buffers
 (64 MB by default), pre-tokenises and counts them in parallel with the GIL released, then runs
 the merges. Its merges are identical to ``rustbpe``'s for the same pattern, texts and
 vocabulary size (most frequent pair first, ties to the smallest ``(left, right)`` id pair).

@@ -20,7 +20,7 @@ import dataclasses
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fineweb_kit.config import did_you_mean, load_yaml
 from fineweb_kit.exceptions import ConfigError
@@ -83,8 +83,23 @@ class RunConfig:
     cpu_threads: int = 0
 
 
+class ConfigFile:
+    """Base of a run's whole YAML config (:class:`TrainConfig`, ``rl.config.PostTrainConfig``):
+    its ``source`` field is the file it was read from, left out of :meth:`to_dict`."""
+
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)  # type: ignore[call-overload]  # subclasses are dataclasses
+        d.pop("source")
+        return d
+
+
+C = TypeVar("C", bound=ConfigFile)
+
+
 @dataclass
-class TrainConfig:
+class TrainConfig(ConfigFile):
     kind: Literal["pretrain", "sft"] = "pretrain"
     out_dir: str = "runs/gpt"
     tokenizer: str | None = None
@@ -94,11 +109,6 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: RunConfig = field(default_factory=RunConfig)
     source: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d.pop("source")
-        return d
 
 
 def _check_type(value: Any, hint: Any, where: str) -> Any:
@@ -204,10 +214,22 @@ def _check_sft(data: Any, c: TrainConfig, src: str) -> None:
         )
 
 
+def build_config(cls: type[C], data: Any, source: str) -> C:
+    """A loaded YAML mapping as ``cls``, keys and types checked (errors read ``SOURCE:
+    section.key: message``), with ``source`` recorded."""
+    cfg = _build(cls, data, source)
+    cfg.source = source
+    return cfg
+
+
+def read_config(path: str | Path, overrides: list[str] | None) -> Any:
+    """A config file's mapping, with ``section.key=value`` overrides (values parsed as YAML)."""
+    return apply_overrides(load_yaml(path) or {}, overrides)
+
+
 def parse_config(data: Any, source: str) -> TrainConfig:
     """Validates a loaded YAML mapping; errors read ``SOURCE: section.key: message``."""
-    cfg = _build(TrainConfig, data, source)
-    cfg.source = source
+    cfg = build_config(TrainConfig, data, source)
     _check_values(cfg, source)
     _check_sft(data, cfg, source)
     return cfg
@@ -215,7 +237,7 @@ def parse_config(data: Any, source: str) -> TrainConfig:
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
     """Loads a training YAML, applying ``section.key=value`` overrides (values parsed as YAML)."""
-    return parse_config(apply_overrides(load_yaml(path) or {}, overrides), str(path))
+    return parse_config(read_config(path, overrides), str(path))
 
 
 def apply_overrides(data: dict, overrides: list[str] | None) -> dict:

@@ -67,7 +67,13 @@ def make_norm(cfg: ModelConfig) -> nn.Module:
     return nn.LayerNorm(cfg.n_embd, bias=cfg.bias)
 
 
-def rope_tables(head_dim: int, seq_len: int, base: float) -> tuple[torch.Tensor, torch.Tensor]:
+Rope = tuple[torch.Tensor, torch.Tensor]
+"""The (cos, sin) tables of :func:`rope_tables`."""
+Mask = torch.Tensor | None
+"""An attention mask (True: may attend), or None for plain causal attention."""
+
+
+def rope_tables(head_dim: int, seq_len: int, base: float) -> Rope:
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
     angles = torch.outer(torch.arange(seq_len, dtype=torch.float32), inv)  # (T, hd/2)
     return angles.cos(), angles.sin()
@@ -186,8 +192,8 @@ class AttentionInputs:
     a boolean mask (True = may attend; or ``None``), whether SDPA applies its causal mask, and
     the KV cache to write to (or ``None``)."""
 
-    rope: tuple[torch.Tensor, torch.Tensor] | None
-    mask: torch.Tensor | None = None
+    rope: Rope | None
+    mask: Mask = None
     causal: bool = True
     cache: KVCache | None = None
 

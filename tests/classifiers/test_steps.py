@@ -134,6 +134,16 @@ def test_top_fraction_keeps_exactly_ceil_f_n_with_ties(tmp_path, fraction):
     assert kept[1] == kept[3] == _ranked_top(tmp_path / "in", "q", fraction)
 
 
+def _failed_run_logs(tmp_path, steps: list[dict]) -> str:
+    """Runs a one-stage pipeline of ``steps`` that must fail; returns its task logs."""
+    path = write_pipeline(
+        tmp_path / "p.yaml", {"name": "t", "stages": [{"name": "t", "steps": steps}]}
+    )
+    proc = cli("run", str(path), "--output", str(tmp_path / "out"), "--plain")
+    assert proc.returncode != 0
+    return "".join(p.read_text() for p in (tmp_path / "out").rglob("*.log"))
+
+
 def test_top_fraction_refuses_a_reader_limit(tmp_path):
     _scored_inputs(tmp_path / "in", [0.5] * 20, 2)
     steps = [
@@ -141,12 +151,7 @@ def test_top_fraction_refuses_a_reader_limit(tmp_path):
         {"type": "TopFractionFilter", "fraction": 0.5, "key": "q"},
         {"type": "JsonlWriter", "output_folder": "kept"},
     ]
-    path = write_pipeline(
-        tmp_path / "p.yaml", {"name": "t", "stages": [{"name": "t", "steps": steps}]}
-    )
-    proc = cli("run", str(path), "--output", str(tmp_path / "out"), "--plain")
-    assert proc.returncode != 0
-    errors = "".join(p.read_text() for p in (tmp_path / "out").rglob("*.log"))
+    errors = _failed_run_logs(tmp_path, steps)
     assert "saw 3 documents but the scan counted 10" in errors
 
 
@@ -157,12 +162,7 @@ def test_score_filter_names_a_document_without_score(tmp_path):
         {"type": "ScoreFilter", "key": "edu_score_int", "threshold": 3},
         {"type": "JsonlWriter", "output_folder": "kept"},
     ]
-    path = write_pipeline(
-        tmp_path / "p.yaml", {"name": "t", "stages": [{"name": "t", "steps": steps}]}
-    )
-    proc = cli("run", str(path), "--output", str(tmp_path / "out"), "--plain")
-    assert proc.returncode != 0
-    errors = "".join(p.read_text() for p in (tmp_path / "out").rglob("*.log"))
+    errors = _failed_run_logs(tmp_path, steps)
     assert "has no score field 'edu_score_int'" in errors and "EmbeddingScorer" in errors
 
 

@@ -10,38 +10,13 @@ from collections import defaultdict
 from datatrove.utils.text import simplify_text
 
 from tests.dedup.corpus import build_corpus, real_docs, write_files
+from tests.dedup.pipeline import key_pipeline
 from tests.pipeline.helpers import cli, multiset, read_jsonl_folder, write_pipeline
-
-
-def _pipeline(method: str, inputs, out, **filter_args) -> dict:
-    reader = {"type": "JsonlReader", "paths": str(inputs / "*.jsonl.gz")}
-    prefix = {"exact": "ExactDedup", "sentence": "SentenceDedup"}[method]
-    return {
-        "name": f"{method}-test",
-        "output": str(out),
-        "executor": {"type": "local", "tasks": 2, "workers": 1},
-        "stages": [
-            {"name": "keys", "steps": [reader, {"type": f"{prefix}Signature"}]},
-            {"name": "find", "steps": [{"type": f"{prefix}Find", "memory_budget_mb": 0.05}]},
-            {
-                "name": "filter",
-                "steps": [
-                    reader,
-                    {
-                        "type": f"{prefix}Filter",
-                        **filter_args,
-                        "exclusion_writer": {"type": "JsonlWriter", "output_folder": "removed"},
-                    },
-                    {"type": "JsonlWriter", "output_folder": "kept"},
-                ],
-            },
-        ],
-    }
 
 
 def _run(tmp_path, method, inputs, **filter_args):
     out = tmp_path / "out"
-    cfg = write_pipeline(tmp_path / "p.yaml", _pipeline(method, inputs, out, **filter_args))
+    cfg = write_pipeline(tmp_path / "p.yaml", key_pipeline(method, inputs, out, **filter_args))
     cli("run", str(cfg), "--plain", check=True)
     return read_jsonl_folder(out / "kept"), read_jsonl_folder(out / "removed"), out
 
@@ -123,11 +98,11 @@ def test_exact_dedup_refuses_other_configuration(tmp_path):
     docs = real_docs()[:50]
     write_files(docs, tmp_path / "in", 1)
     shared = tmp_path / "shared"
-    cfg = _pipeline("sentence", tmp_path / "in", tmp_path / "a")
+    cfg = key_pipeline("sentence", tmp_path / "in", tmp_path / "a")
     cfg["stages"] = cfg["stages"][:1]
     cfg["stages"][0]["steps"][1]["folder"] = str(shared)
     cli("run", str(write_pipeline(tmp_path / "a.yaml", cfg)), "--plain", check=True)
-    other = _pipeline("exact", tmp_path / "in", tmp_path / "b")
+    other = key_pipeline("exact", tmp_path / "in", tmp_path / "b")
     other["stages"] = other["stages"][1:2]
     other["stages"][0]["steps"][0]["folder"] = str(shared)
     proc = cli("run", str(write_pipeline(tmp_path / "b.yaml", other)), "--plain")

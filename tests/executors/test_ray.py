@@ -6,19 +6,24 @@ is retried, then reported with its file, error and log; no cluster: a clear erro
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import psutil
 import pytest
 import yaml
 
+from fineweb_kit.tools.local_s3 import s3fs_client, upload_files
+from fineweb_kit.tools.s3_proxy import faulty_proxy
 from tests.conftest import REPO
 from tests.pipeline.helpers import cli, multiset, read_jsonl_folder, split_cc_docs
+from tests.s3 import cli_env
 
 pytestmark = pytest.mark.ray
 
@@ -30,20 +35,13 @@ def _ray_yaml(src: Path, dst: Path, address: str, **extra) -> Path:
     return dst
 
 
-@pytest.fixture(scope="module")
-def local_sample(tmp_path_factory):
-    out = tmp_path_factory.mktemp("local") / "run"
-    cli("run", "pipelines/sample.yaml", "--output", str(out), "--tasks", "3", check=True)
-    return out
-
-
-def test_sample_on_ray_matches_local_then_rerun_skips(ray_address, local_sample, tmp_path):
+def test_sample_on_ray_matches_local_then_rerun_skips(ray_address, local_sample_run, tmp_path):
     cfg = _ray_yaml(REPO / "pipelines/sample.yaml", tmp_path / "ray.yaml", ray_address)
     out = tmp_path / "run"
     cli("run", str(cfg), "--output", str(out), check=True)
     for folder in ("output", "removed/1_url", "removed/2_non_english"):
         assert multiset(read_jsonl_folder(out / folder)) == multiset(
-            read_jsonl_folder(local_sample / folder)
+            read_jsonl_folder(local_sample_run / folder)
         )
     assert len(read_jsonl_folder(out / "output")) > 0
     assert len(list((out / "_state/filter/files").glob("*.json"))) == 3
@@ -72,48 +70,93 @@ def test_minhash_recipe_on_ray_matches_local(ray_address, tmp_path):
 
 
 def test_minhash_recipe_on_ray_from_s3_to_s3(ray_address, s3_endpoint, tmp_path):
-    """The README's recipe: MinHash on Ray, input and output in a bucket, the MinHash
-    intermediate files on a (here: local) shared folder."""
-    import os
-
-    from tests.s3_server import s3_env, s3fs_client
-
+    """The README's recipe: MinHash on Ray, input, output and the MinHash intermediate files
+    in a bucket."""
     split_cc_docs(tmp_path / "in", 3, limit=600)
     fs = s3fs_client(s3_endpoint)
-    fs.mkdir("ray-in")
+    upload_files(fs, list((tmp_path / "in").glob("*.jsonl.gz")), "ray-in/filtered")
     fs.mkdir("ray-out")
-    for path in sorted((tmp_path / "in").glob("*.jsonl.gz")):
-        fs.put_file(str(path), f"ray-in/filtered/{path.name}")
     local = tmp_path / "local"
     args = ["--input", str(tmp_path / "in" / "*.jsonl.gz"), "--output", str(local)]
     cli("run", "pipelines/fineweb-dedup.yaml", *args, check=True)
-    config = yaml.safe_load((REPO / "pipelines/fineweb-dedup.yaml").read_text())
-    for stage in config["stages"]:
-        for step in stage["steps"]:
-            if "folder" in step:
-                step["folder"] = str(tmp_path / "shared" / "minhash")
-    config["executor"] = {"type": "ray", "address": ray_address, "tasks": 3}
-    cfg = tmp_path / "s3.yaml"
-    cfg.write_text(yaml.safe_dump(config, sort_keys=False))
-    env = {**os.environ, **s3_env(s3_endpoint), "FWK_STAGING_DIR": str(tmp_path / "staging")}
+    cfg = _ray_yaml(REPO / "pipelines/fineweb-dedup.yaml", tmp_path / "ray.yaml", ray_address)
     cli(
         "run", str(cfg), "--input", "s3://ray-in/filtered/*.jsonl.gz",
-        "--output", "s3://ray-out/dedup", check=True, env=env,
+        "--output", "s3://ray-out/dedup", check=True, env=cli_env(s3_endpoint, tmp_path),
     )  # fmt: skip
     fs.invalidate_cache()
     for folder in ("output", "removed/minhash"):
         blobs = [fs.cat_file(k) for k in fs.find(f"ray-out/dedup/{folder}") if k.endswith(".gz")]
-        got = Counter()
-        for blob in blobs:
-            got.update(
-                (r["id"], r["text"])
-                for r in map(json.loads, gzip.decompress(blob).decode().splitlines())
-            )
-        assert got == multiset(read_jsonl_folder(local / folder)), folder
+        assert _jsonl_records(blobs) == multiset(read_jsonl_folder(local / folder)), folder
     assert fs.exists("ray-out/dedup/stats.json") and fs.exists("ray-out/dedup/ray/tasks.json")
+    assert len(fs.ls("ray-out/dedup/minhash/pairs")) == 14
+    assert fs.exists("ray-out/dedup/minhash/clusters/summary.json")
 
 
-def test_worker_killed_mid_task_is_retried(ray_address, local_sample, tmp_path):
+def _jsonl_records(blobs: list[bytes]) -> Counter:
+    got: Counter = Counter()
+    for blob in blobs:
+        lines = filter(None, gzip.decompress(blob).decode().split("\n"))
+        got.update((r["id"], r["text"]) for r in map(json.loads, lines))
+    return got
+
+
+def _task_intervals(log_folder: Path) -> list[tuple[datetime, datetime]]:
+    """(first, last) log line time of every task log of a stage, sorted."""
+    spans = []
+    for log in log_folder.glob("task_*.log"):
+        stamps = [
+            datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+            for line in log.read_text().splitlines()
+            if line[:4].isdigit()
+        ]
+        spans.append((min(stamps), max(stamps)))
+    return sorted(spans)
+
+
+def test_runtime_env_and_max_concurrent(ray_address, s3_sample, local_sample_run, tmp_path):
+    """The tasks read the WARCs from the bucket through the endpoint ``runtime_env.env_vars``
+    gives them (a counting proxy; the cluster's own environment names the server directly), at
+    most ``max_concurrent: 1`` at a time, with the local executor's outputs."""
+    endpoint, _ = s3_sample
+    log: list[tuple[str, str]] = []
+    with faulty_proxy(endpoint, lambda m, p, n: log.append((m, p))) as (proxy, _):
+        cfg = _ray_yaml(
+            REPO / "pipelines/sample.yaml", tmp_path / "ray.yaml", ray_address,
+            max_concurrent=1, runtime_env={"env_vars": {"AWS_ENDPOINT_URL": proxy}},
+        )  # fmt: skip
+        out = tmp_path / "run"
+        proc = cli(
+            "run", str(cfg), "--input", "s3://in-bucket/crawl/*.warc.gz", "--output", str(out),
+            check=True, env=cli_env(endpoint, tmp_path),
+        )  # fmt: skip
+    assert "stage filter: 3 Ray task(s) of 3" in proc.stderr, proc.stderr
+    for folder in ("output", "removed/1_url", "removed/2_non_english"):
+        assert multiset(read_jsonl_folder(out / folder)) == multiset(
+            read_jsonl_folder(local_sample_run / folder)
+        )
+    # every WARC was read by a task through the proxy (the driver only lists the bucket)
+    read = {p.split("?")[0].rsplit("/", 1)[1] for m, p in log if m == "GET" and ".warc" in p}
+    assert read == {p.name for p in (REPO / "pipelines/sample-data").glob("*.warc.gz")}, log
+    spans = _task_intervals(out / "logs" / "filter")
+    assert len(spans) == 3
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start, f"tasks overlapped with max_concurrent: 1: {spans}"
+
+
+def test_ray_client_address(ray_cluster, local_sample_run, tmp_path):
+    """The sample through a ``ray://`` address (Ray Client): the local executor's outputs.
+    (The client server's per-driver process failed to start in 2 of 5 runs on the loaded
+    2-core dev machine; ``executors.ray._init`` retries that start.)"""
+    cfg = _ray_yaml(REPO / "pipelines/sample.yaml", tmp_path / "ray.yaml", ray_cluster.client)
+    out = tmp_path / "run"
+    cli("run", str(cfg), "--output", str(out), check=True, timeout=600)
+    assert multiset(read_jsonl_folder(out / "output")) == multiset(
+        read_jsonl_folder(local_sample_run / "output")
+    )
+
+
+def test_worker_killed_mid_task_is_retried(ray_address, local_sample_run, tmp_path):
     cfg = _ray_yaml(REPO / "pipelines/sample.yaml", tmp_path / "ray.yaml", ray_address, retries=2)
     out = tmp_path / "run"
     run = subprocess.Popen(
@@ -134,7 +177,7 @@ def test_worker_killed_mid_task_is_retried(ray_address, local_sample, tmp_path):
     assert run.returncode == 0, stderr
     assert "retrying" in stderr, stderr
     assert multiset(read_jsonl_folder(out / "output")) == multiset(
-        read_jsonl_folder(local_sample / "output")
+        read_jsonl_folder(local_sample_run / "output")
     )
 
 
@@ -168,7 +211,7 @@ def test_task_failing_on_bad_input_is_retried_then_reported(ray_address, tmp_pat
 
 
 def test_no_cluster_is_a_clear_error(tmp_path):
-    from tests.s3_server import free_port
+    from fineweb_kit.tools.local_s3 import free_port
 
     cfg = _ray_yaml(
         REPO / "pipelines/sample.yaml", tmp_path / "ray.yaml", f"127.0.0.1:{free_port()}"

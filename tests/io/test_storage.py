@@ -12,16 +12,16 @@ import pytest
 from fineweb_kit.exceptions import InputError
 from fineweb_kit.io import storage
 from fineweb_kit.io.files import expand_globs, open_binary
-from tests.s3_faults import faulty_proxy
-from tests.s3_server import moto_s3, patched_env, s3_env, s3fs_client
+from fineweb_kit.tools.local_s3 import s3_env, s3fs_client
+from fineweb_kit.tools.s3_proxy import faulty_proxy
+from tests.s3 import patched_env
 
 
 @pytest.fixture(scope="module")
-def server():
-    with moto_s3() as endpoint:
-        fs = s3fs_client(endpoint)
-        fs.mkdir("store-test")
-        yield endpoint, fs
+def server(s3_endpoint):
+    fs = s3fs_client(s3_endpoint)
+    fs.mkdir("store-test")
+    return s3_endpoint, fs
 
 
 @pytest.fixture

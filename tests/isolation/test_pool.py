@@ -77,3 +77,49 @@ def test_progress_cell_is_read_consistently_across_processes():
     assert parent.read() == (41, 123.5)
     child.close()
     parent.close()
+
+
+def views(*words):
+    return [("view", w.upper()) for w in words]
+
+
+def test_pipelined_byte_batches_lose_only_the_bad_items():
+    """Three batches handed over before any is collected (two shared regions: the third waits
+    for the first); a kill and a crash in the first, a crash in the second: each costs only its
+    item, the rest of its batch and the batches behind it come back complete, in order."""
+    with IsolatedMap(behave, timeout=0.3) as pool:
+        first = pool.submit([b"a", b"stuck-in-c", b"b", b"segfault", b"c"])
+        second = pool.submit([b"d", b"abort", b"e"])
+        third = pool.submit([b"f", b"g"])
+        out1, out2, out3 = pool.collect(first), pool.collect(second), pool.collect(third)
+        starts = pool.starts
+    assert statuses(out1) == [*views(b"a"), "timeout", *views(b"b"), "crashed", *views(b"c")]
+    assert out1[1].killed and "SIGSEGV" in out1[3].detail
+    assert statuses(out2) == [*views(b"d"), "crashed", *views(b"e")]
+    assert statuses(out3) == views(b"f", b"g")
+    assert starts == 1 + 3
+
+
+def test_a_crash_in_the_next_batch_redoes_answers_not_yet_received():
+    """Pickled items: the child sends answers once its input runs dry, so the first batch's
+    answers may still be unsent when an item of the second batch kills it; they are redone."""
+    with IsolatedMap(behave, timeout=1.0) as pool:
+        first = pool.submit(["a", "b"])
+        second = pool.submit(["exit", "c"])
+        third = pool.submit(["d"])
+        time.sleep(1.0)  # the child has run into the exit by now
+        assert statuses(pool.collect(second)) == ["crashed", "C"]  # out of order: fine
+        assert statuses(pool.collect(first)) == ["A", "B"]
+        assert statuses(pool.collect(third)) == ["D"]
+        assert pool.map([b"x"]) == pool.map([b"x"])  # the regions are free again
+
+
+def test_close_with_batches_in_flight_kills_the_child_at_once():
+    pool = IsolatedMap(behave, timeout=30)
+    pool.submit(["a", "stuck-in-c", "b"])
+    pool.submit([b"c"])
+    time.sleep(0.5)
+    proc = pool._child.proc
+    t0 = time.monotonic()
+    pool.close()
+    assert proc.poll() is not None and time.monotonic() - t0 < 5

@@ -8,11 +8,16 @@ import signal
 import threading
 import time
 
+ACTS = {"abort", "segfault", "exit", "stuck-in-c", "python-loop", "raise", "unpicklable-result"}
+
 
 def behave(item):
     """Acts out ``item``: a word says what to do, anything else is echoed in upper case."""
-    if isinstance(item, memoryview):
-        return ("view", bytes(item).upper())
+    if isinstance(item, memoryview):  # a byte item: a word acts, other bytes are echoed
+        word = str(item, "utf-8")
+        if word not in ACTS:
+            return ("view", bytes(item).upper())
+        item = word
     if item == "abort":
         os.abort()
     if item == "segfault":

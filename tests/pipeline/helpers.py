@@ -32,6 +32,17 @@ def split_cc_docs(folder: Path, n_files: int, limit: int | None = None) -> list[
     return docs
 
 
+def local_pipeline(name: str, output: Path, stages: dict[str, list[dict]], tasks: int = 2) -> dict:
+    """A pipeline mapping run by the local executor (``tasks`` tasks, one worker process):
+    ``stages`` maps each stage's name to its steps, in order."""
+    return {
+        "name": name,
+        "output": str(output),
+        "executor": {"type": "local", "tasks": tasks, "workers": 1},
+        "stages": [{"name": stage, "steps": steps} for stage, steps in stages.items()],
+    }
+
+
 def write_pipeline(path: Path, config: dict) -> Path:
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

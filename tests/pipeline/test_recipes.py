@@ -42,6 +42,18 @@ def test_recipe_says_what_it_is_for_and_validates(path: Path):
     assert spec.stages and all(stage.steps for stage in spec.stages)
 
 
+def test_validate_command_checks_training_configs_too(tmp_path):
+    for name, kind in (("train-tiny.yaml", "pretrain"), ("rm-hh.yaml", "rm")):
+        proc = cli("validate", f"pipelines/{name}")
+        assert proc.returncode == 0, proc.stderr
+        assert f"training config (kind {kind}" in proc.stdout and proc.stdout.endswith("OK\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: dpo\nout_dir: runs/x\ntrain: {max_step: 10}\n", encoding="utf-8")
+    proc = cli("validate", str(bad))
+    assert proc.returncode == 2 and "train.max_step: unknown key" in proc.stderr
+    assert "did you mean 'max_steps'" in proc.stderr
+
+
 def test_fineweb_dedup_recipe_runs_on_a_corpus_with_copies(tmp_path):
     docs = split_cc_docs(tmp_path / "in", 3, limit=120)
     copies = split_cc_docs(tmp_path / "in2", 1, limit=30)  # the first 30 again: duplicates

@@ -39,8 +39,12 @@ def train(cfg: dict, cls):
 
 
 def test_reward_hacking_is_exposed_and_stopped_by_the_kl_budget(tmp_path, tiny_sft):
-    """Measured (seed 0): held-out RM reward -1.66 -> 7.10 while the checker's held-out
-    pass@1 fell 0.089 -> 0.018, and KL 0.53 > 0.5 stopped the run after 17 of 60 steps."""
+    """Measured (seed 0) on the Intel Xeon of the session that wrote it: held-out RM reward
+    -1.66 -> 7.10 while the checker's held-out pass@1 fell 0.089 -> 0.018, and KL 0.53 > 0.5
+    stopped the run after 17 of 60 steps. On an AMD EPYC with torch 2.15 (other CPU kernels,
+    same seed): reward -0.17 -> 5.38, check 0.089 -> 0.042 -> 0.065, KL 0.62 stopped it after
+    8 steps. So the test asserts what holds on both: the reward climbs by more than 3 while
+    the check never rises above its start and ends below it."""
     exploitable_pairs(tmp_path / "bang.jsonl")
     run = {"log_interval": 1000, "cpu_threads": 1, "seed": 0}
     rm_rows = train(
@@ -85,7 +89,9 @@ def test_reward_hacking_is_exposed_and_stopped_by_the_kl_budget(tmp_path, tiny_s
     for r in evals:
         print(r["step"], round(r["val_reward"], 3), round(r["val_check"], 3), r.get("kl"))
     assert end["val_reward"] > start["val_reward"] + 3  # the reward model is gamed ...
-    assert end["val_check"] < start["val_check"] - 0.04  # ... while the real check falls
+    # ... while the real check never improves and ends lower
+    assert max(r["val_check"] for r in evals[1:]) <= start["val_check"]
+    assert end["val_check"] < start["val_check"]
     assert rows[-1].get("stopped", "").startswith("KL") and rows[-1]["kl"] > budget
     assert rows[-1]["step"] + 1 < 60  # stopped by the budget, not by max_steps
     png = tmp_path / "rlhf" / "report.png"

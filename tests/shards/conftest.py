@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tests.pipeline.helpers import cli, split_cc_docs, write_pipeline
+from tests.pipeline.helpers import cli, local_pipeline, split_cc_docs, write_pipeline
 
 SHARD_TOKENS = 20_000
 
@@ -47,25 +47,14 @@ def tokenized(tmp_path_factory, r50k):
     the r50k_base rank file), 2 tasks."""
     tmp = tmp_path_factory.mktemp("tokenize")
     split_cc_docs(tmp / "in", 3, limit=600)
-    cfg = {
-        "name": "tok",
-        "output": str(tmp / "out"),
-        "executor": {"type": "local", "tasks": 2, "workers": 1},
-        "stages": [
-            {
-                "name": "tokenize",
-                "steps": [
-                    {"type": "JsonlReader", "paths": str(tmp / "in" / "*.jsonl.gz")},
-                    {
-                        "type": "Tokenize",
-                        "output_folder": "shards",
-                        "tokenizer": str(SHARED_DATA / "tokenizer-ref" / "r50k_base.tiktoken"),
-                        "max_tokens_per_shard": SHARD_TOKENS,
-                    },
-                ],
-            }
-        ],
+    tokenize = {
+        "type": "Tokenize",
+        "output_folder": "shards",
+        "tokenizer": str(SHARED_DATA / "tokenizer-ref" / "r50k_base.tiktoken"),
+        "max_tokens_per_shard": SHARD_TOKENS,
     }
+    reader = {"type": "JsonlReader", "paths": str(tmp / "in" / "*.jsonl.gz")}
+    cfg = local_pipeline("tok", tmp / "out", {"tokenize": [reader, tokenize]})
     cli("run", str(write_pipeline(tmp / "p.yaml", cfg)), "--plain", check=True)
     inputs = {}
     for path in sorted((tmp / "in").glob("*.jsonl.gz")):

@@ -1,7 +1,8 @@
 """Slow, obviously-correct Python twins of the Rust analysis: datatrove's formulas written out
 directly over a text and its word list (the words come from our tokeniser; tokenisation itself
 is compared with spaCy in ``test_tokenizer.py``). Used as oracles in property tests. Character
-sets are datatrove's own constants (a test-only dependency).
+sets, C4's citation pattern and policy phrases are datatrove's own constants (a test-only
+dependency), so the Rust tables are checked against them, not against a copy.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import unicodedata
 from collections import Counter
 
 import regex
+from datatrove.pipeline.filters.c4_filters import CITATION_REGEX as CITATION
+from datatrove.pipeline.filters.c4_filters import POLICY_SUBSTRINGS as POLICY
 from datatrove.utils.text import PUNCTUATION, PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
 STOP_CHARS = tuple(TERMINAL_PUNCTUATION)
@@ -84,17 +87,6 @@ def analyse(text: str, words: list[str]) -> dict[str, object]:
         "dup_nonblank_line_chars": find_duplicates(nonblank)[1],
         "newlines": text.count("\n"),
     }
-
-
-CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
-POLICY = (
-    "terms of use",
-    "privacy policy",
-    "cookie policy",
-    "uses cookies",
-    "use of cookies",
-    "use cookies",
-)
 
 
 def c4(

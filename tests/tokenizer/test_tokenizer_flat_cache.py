@@ -74,6 +74,21 @@ def test_cache_memory_is_capped_and_ids_stay_exact(ref, theirs, multi_docs):
         tok.cache_bytes = -1
 
 
+def test_cache_grows_with_the_working_set_up_to_its_cap(ref, theirs, multi_docs):
+    tok = Tokenizer.from_tiktoken(ref / "cl100k_base.tiktoken", "cl100k_base")
+    assert tok.cache_bytes == 4 << 20  # the default cap
+    tok.encode_ordinary("Настройка сети в Debian: интерфейсы, маршруты и разрешение имён. " * 20)
+    small = tok.cache_info()
+    # A short text: a small table (a few cache lines per piece), not the whole cap up front.
+    assert 0 < small["bytes"] <= 128 << 10 and small["pieces"] > 0, small
+    got = [tok.encode_ordinary(d) for d in multi_docs]
+    assert got == [theirs["cl100k_base"].encode_ordinary(d) for d in multi_docs]
+    big = tok.cache_info()
+    assert small["bytes"] < big["bytes"] <= 4 << 20 and big["pieces"] > small["pieces"], big
+    # Warm: the same documents again give the same ids from the cache.
+    assert [tok.encode_ordinary(d) for d in multi_docs] == got
+
+
 def test_each_tokenizer_has_its_own_cache(ref, multi_docs):
     a = Tokenizer.from_tiktoken(ref / "cl100k_base.tiktoken", "cl100k_base")
     b = Tokenizer.from_tiktoken(ref / "cl100k_base.tiktoken", "cl100k_base")

@@ -2,7 +2,7 @@
 
 DCLM's enricher (mlfoundations/dclm ``quality_prediction_enrichers_calc_fasttext.py``) and
 datatrove's ``FastTextClassifierFilter`` call fastText once per document; this step scores a
-whole batch in one call into fineweb-kit's Rust kernel (``rust/fineweb-kit-core/src/fasttext/``:
+whole batch in one call into fineweb-kit's Rust kernel (``rust/fineweb-kit-fasttext/src/``:
 GIL released, the model on huge pages, rows prefetched; scores bit-identical to the ``fasttext``
 package, tested), or, for models the kernel does not handle (character n-grams, quantised
 ``.ftz``), one batched ``predict`` of the ``fasttext`` package. The model loads once per worker

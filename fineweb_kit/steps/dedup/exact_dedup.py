@@ -16,37 +16,38 @@ Empty or whitespace/punctuation-only texts get no key and are never duplicates (
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fineweb_kit.dedup.keys import check_key_folder, key_fingerprint
 from fineweb_kit.dedup.records import ORIGINAL
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.dedup.keyed import KeyFind, KeySignature
+from fineweb_kit.io.storage import AnyPath
+from fineweb_kit.steps.dedup.keyed import KeyedStep, KeyFind, KeySignature
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
 from fineweb_kit.steps.params import WriterConfig
 
 REASON = "exact_duplicate"
 
 
-class ExactDedupSignature(KeySignature):
+class ExactKeys(KeyedStep):
+    """The parameters (and their defaults) of exact dedup stages 1 and 2."""
+
+    method = "exact"
+
+    def __init__(self, folder: str = "exact_dedup", memory_budget_mb: float = 512) -> None:
+        super().__init__(folder, 1, memory_budget_mb)
+
+
+class ExactDedupSignature(ExactKeys, KeySignature):
     """Exact dedup stage 1: normalised-text hashes per input file."""
 
     abstract = False
-    method = "exact"
-
-    def __init__(self, folder: str = "exact_dedup", memory_budget_mb: float = 512) -> None:
-        super().__init__(folder, 1, memory_budget_mb)
 
 
-class ExactDedupFind(KeyFind):
+class ExactDedupFind(ExactKeys, KeyFind):
     """Exact dedup stage 2: finds every repeated normalised text."""
 
     abstract = False
-    method = "exact"
-
-    def __init__(self, folder: str = "exact_dedup", memory_budget_mb: float = 512) -> None:
-        super().__init__(folder, 1, memory_budget_mb)
 
 
 class ExactDedupFilter(VerifiedFilter):
@@ -69,7 +70,7 @@ class ExactDedupFilter(VerifiedFilter):
     def fingerprint(self) -> int:
         return key_fingerprint("exact", 1)
 
-    def check_folder(self, root: Path) -> None:
+    def check_folder(self, root: AnyPath) -> None:
         check_key_folder(root, "exact", 1)
 
     def load_records(self, records: Any) -> None:

@@ -14,13 +14,12 @@ from fineweb_kit.dedup.records import budget_bytes, file_index
 from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.base import TaskContext, UnitStep
 from fineweb_kit.steps.dedup.sink_step import DedupParams, SinkStep
-from fineweb_kit.steps.local_folder import local_folder
 
 
-class KeySignature(SinkStep):
-    """Stage 1: writes the sorted keys of each input file."""
+class KeyedStep:
+    """What stages 1 and 2 share: the key folder, the window size (1 for exact dedup) and the
+    memory budget of the sorted runs; ``method`` is ``exact`` or ``sentences``."""
 
-    abstract = True
     method = "exact"
 
     def __init__(self, folder: str, n_sentences: int, memory_budget_mb: float) -> None:
@@ -28,7 +27,13 @@ class KeySignature(SinkStep):
         self.folder = folder
         self.n_sentences = n_sentences
         self.budget = budget_bytes(memory_budget_mb)
-        self._fp = 0
+
+
+class KeySignature(KeyedStep, SinkStep):
+    """Stage 1: writes the sorted keys of each input file."""
+
+    abstract = True
+    _fp = 0  # the key folder's fingerprint, checked in setup
 
     @property
     def stat_prefix(self) -> str:  # type: ignore[override]
@@ -36,7 +41,7 @@ class KeySignature(SinkStep):
 
     def setup(self, ctx: TaskContext) -> None:
         self._fp = check_key_folder(
-            local_folder(ctx, self.folder, "dedup intermediate files"),
+            ctx.resolve(self.folder),
             self.method,
             self.n_sentences,
             True,
@@ -45,7 +50,7 @@ class KeySignature(SinkStep):
     def open_sink(self, ctx: TaskContext) -> Any:
         assert ctx.part_name is not None
         return open_key_sink(
-            local_folder(ctx, self.folder, "dedup intermediate files"),
+            ctx.resolve(self.folder),
             self.method,
             self.n_sentences,
             self._fp,
@@ -56,17 +61,10 @@ class KeySignature(SinkStep):
         )
 
 
-class KeyFind(DedupParams, UnitStep):
+class KeyFind(KeyedStep, DedupParams, UnitStep):
     """Stage 2: one merge over all keys; duplicates written per input file."""
 
     abstract = True
-    method = "exact"
-
-    def __init__(self, folder: str, n_sentences: int, memory_budget_mb: float) -> None:
-        super().__init__()
-        self.folder = folder
-        self.n_sentences = n_sentences
-        self.budget = budget_bytes(memory_budget_mb)
 
     @classmethod
     def list_units(cls, params: Mapping[str, Any], output_root: AnyPath) -> list[str]:
@@ -74,7 +72,7 @@ class KeyFind(DedupParams, UnitStep):
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
         counts = find_duplicates(
-            local_folder(ctx, self.folder, "dedup intermediate files"),
+            ctx.resolve(self.folder),
             self.method,
             self.n_sentences,
             self.budget,

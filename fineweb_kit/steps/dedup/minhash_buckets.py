@@ -20,7 +20,6 @@ from fineweb_kit.dedup.records import budget_bytes
 from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.base import TaskContext, UnitStep
 from fineweb_kit.steps.dedup.sink_step import DedupParams
-from fineweb_kit.steps.local_folder import local_folder
 
 
 class MinhashBuckets(DedupParams, UnitStep):
@@ -46,7 +45,7 @@ class MinhashBuckets(DedupParams, UnitStep):
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
         counts = find_pairs(
-            local_folder(ctx, self.folder, "dedup intermediate files"),
+            ctx.resolve(self.folder),
             unit,
             self.settings,
             self.budget,

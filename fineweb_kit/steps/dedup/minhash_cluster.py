@@ -25,7 +25,6 @@ from fineweb_kit.dedup.minhash import MinhashSettings, cluster
 from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.base import TaskContext, UnitStep
 from fineweb_kit.steps.dedup.sink_step import DedupParams
-from fineweb_kit.steps.local_folder import local_folder
 
 
 class MinhashCluster(DedupParams, UnitStep):
@@ -49,8 +48,6 @@ class MinhashCluster(DedupParams, UnitStep):
         return ["clusters"]
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
-        counts = cluster(
-            local_folder(ctx, self.folder, "dedup intermediate files"), self.settings, self.keep
-        )
+        counts = cluster(ctx.resolve(self.folder), self.settings, self.keep)
         for key, value in counts.items():
             self.stats.add(f"minhash_{key}", value)

@@ -12,11 +12,11 @@ document (-1 and 1 when it has no duplicate), like datatrove's
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fineweb_kit.dedup.minhash import MinhashSettings, check_config
 from fineweb_kit.document import Batch
+from fineweb_kit.io.storage import AnyPath
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
 from fineweb_kit.steps.params import WriterConfig
 
@@ -45,7 +45,7 @@ class MinhashFilter(VerifiedFilter):
     def fingerprint(self) -> int:
         return self.settings.core().fingerprint
 
-    def check_folder(self, root: Path) -> None:
+    def check_folder(self, root: AnyPath) -> None:
         check_config(root, self._fingerprint)
 
     def load_records(self, records: Any) -> None:

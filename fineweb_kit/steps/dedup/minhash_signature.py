@@ -27,7 +27,6 @@ from fineweb_kit.dedup.minhash import MinhashSettings, open_signature_sink, reco
 from fineweb_kit.dedup.records import budget_bytes, file_index
 from fineweb_kit.steps.base import TaskContext
 from fineweb_kit.steps.dedup.sink_step import SinkStep
-from fineweb_kit.steps.local_folder import local_folder
 
 
 class MinhashSignature(SinkStep):
@@ -54,7 +53,7 @@ class MinhashSignature(SinkStep):
     def setup(self, ctx: TaskContext) -> None:
         self._params = self.settings.core()
         record_config(
-            local_folder(ctx, self.folder, "dedup intermediate files"),
+            ctx.resolve(self.folder),
             self.settings,
             self._params.fingerprint,
         )
@@ -63,9 +62,10 @@ class MinhashSignature(SinkStep):
         assert ctx.part_name is not None
         return open_signature_sink(
             self._params,
-            local_folder(ctx, self.folder, "dedup intermediate files"),
+            ctx.resolve(self.folder),
             ctx.part_name,
             file_index(ctx.part_name),
             ctx.input_path or "",
             self.budget,
+            self.settings.num_buckets,
         )

@@ -23,41 +23,40 @@ one"), and there is no ``min_num_sentences`` rule.
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from fineweb_kit.dedup.keys import check_key_folder, key_fingerprint, remove_sentences
 from fineweb_kit.dedup.records import ORIGINAL
 from fineweb_kit.document import Batch
-from fineweb_kit.steps.dedup.keyed import KeyFind, KeySignature
+from fineweb_kit.io.storage import AnyPath
+from fineweb_kit.steps.dedup.keyed import KeyedStep, KeyFind, KeySignature
 from fineweb_kit.steps.dedup.verified_filter import VerifiedFilter
 from fineweb_kit.steps.params import WriterConfig
 
 REASON = "sentence_dedup_too_short"
 
 
-class SentenceDedupSignature(KeySignature):
+class SentenceKeys(KeyedStep):
+    """The parameters (and their defaults) of sentence dedup stages 1 and 2."""
+
+    method = "sentences"
+
+    def __init__(
+        self, folder: str = "sentence_dedup", n_sentences: int = 3, memory_budget_mb: float = 512
+    ) -> None:
+        super().__init__(folder, n_sentences, memory_budget_mb)
+
+
+class SentenceDedupSignature(SentenceKeys, KeySignature):
     """Sentence dedup stage 1: sentence-window keys per input file."""
 
     abstract = False
-    method = "sentences"
-
-    def __init__(
-        self, folder: str = "sentence_dedup", n_sentences: int = 3, memory_budget_mb: float = 512
-    ) -> None:
-        super().__init__(folder, n_sentences, memory_budget_mb)
 
 
-class SentenceDedupFind(KeyFind):
+class SentenceDedupFind(SentenceKeys, KeyFind):
     """Sentence dedup stage 2: finds every repeated sentence window."""
 
     abstract = False
-    method = "sentences"
-
-    def __init__(
-        self, folder: str = "sentence_dedup", n_sentences: int = 3, memory_budget_mb: float = 512
-    ) -> None:
-        super().__init__(folder, n_sentences, memory_budget_mb)
 
 
 class SentenceDedupFilter(VerifiedFilter):
@@ -81,7 +80,7 @@ class SentenceDedupFilter(VerifiedFilter):
     def fingerprint(self) -> int:
         return key_fingerprint("sentences", self.n_sentences)
 
-    def check_folder(self, root: Path) -> None:
+    def check_folder(self, root: AnyPath) -> None:
         check_key_folder(root, "sentences", self.n_sentences)
 
     def load_records(self, records: Any) -> None:

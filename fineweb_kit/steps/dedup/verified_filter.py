@@ -11,7 +11,6 @@ count is the same. Any difference fails the file with a message naming it.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,9 +19,10 @@ import xxhash
 from fineweb_kit.dedup.records import read_records
 from fineweb_kit.exceptions import ConfigError, InputError
 from fineweb_kit.io import storage
+from fineweb_kit.io.storage import AnyPath
+from fineweb_kit.io.work_folder import WorkFolder
 from fineweb_kit.steps.base import Filter, TaskContext
 from fineweb_kit.steps.dedup.sink_step import DedupParams
-from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import WriterConfig
 
 
@@ -47,12 +47,9 @@ class VerifiedFilter(DedupParams, Filter):
         """The configuration fingerprint every file must carry."""
         raise NotImplementedError
 
-    def check_folder(self, root: Path) -> None:
+    def check_folder(self, root: AnyPath) -> None:
         """Refuses a folder of another configuration (ConfigError)."""
         raise NotImplementedError
-
-    def results_dir(self, root: Path) -> Path:
-        return root / "clusters"
 
     def load_records(self, records: Any) -> None:
         """Takes this file's result records (uint64 array, 4 columns; may be empty)."""
@@ -60,24 +57,31 @@ class VerifiedFilter(DedupParams, Filter):
 
     def setup(self, ctx: TaskContext) -> None:
         super().setup(ctx)
-        root = local_folder(ctx, self.folder, "dedup intermediate files")
+        root = ctx.resolve(self.folder)
         self._fingerprint = self.fingerprint()
         self.check_folder(root)
-        if not (self.results_dir(root) / "summary.json").is_file():
+        if not (root / "clusters" / "summary.json").is_file():
             raise ConfigError(f"{root}: the find stage has not finished; run it before the filter")
 
     def open_file(self, ctx: TaskContext) -> None:
         super().open_file(ctx)
-        root = local_folder(ctx, self.folder, "dedup intermediate files")
-        docs = root / "signatures" / "docs" / f"{ctx.part_name}.docs"
+        root = ctx.resolve(self.folder)
         self._input = ctx.input_path or ""
-        if not docs.is_file():
-            raise InputError(
-                f"{self._input}: not seen by {self.first_stage} ({docs} missing); the filter "
-                "must read the same input files as that stage"
-            )
-        meta, hashes = read_records(str(docs), "docs", self._fingerprint, 1)
-        info = json.loads(meta)
+        with WorkFolder(root) as work:  # a remote folder: both files downloaded whole
+            docs = work.fetch(f"signatures/docs/{ctx.part_name}.docs")
+            if docs is None:
+                raise InputError(
+                    f"{self._input}: not seen by {self.first_stage} "
+                    f"({root}/signatures/docs/{ctx.part_name}.docs missing); the filter must "
+                    "read the same input files as that stage"
+                )
+            meta, hashes = read_records(str(docs), "docs", self._fingerprint, 1)
+            info = json.loads(meta)
+            name = f"clusters/{int(info['file_index']):06d}{self.records_suffix}"
+            path = work.fetch(name)
+            records = np.zeros((0, 4), dtype=np.uint64)
+            if path is not None:
+                _, records = read_records(str(path), "clusters", self._fingerprint, 4)
         if info["input"] != storage.canonical(self._input):
             raise InputError(
                 f"{self._input}: {self.first_stage}'s file number {info['file_index']} was "
@@ -86,10 +90,6 @@ class VerifiedFilter(DedupParams, Filter):
         self._hashes = hashes[:, 0]
         self._file_id = int(info["file_index"])
         self._next = 0
-        path = self.results_dir(root) / f"{self._file_id:06d}{self.records_suffix}"
-        records = np.zeros((0, 4), dtype=np.uint64)
-        if path.is_file():
-            _, records = read_records(str(path), "clusters", self._fingerprint, 4)
         self.load_records(records)
 
     def next_index(self, text: str) -> int:

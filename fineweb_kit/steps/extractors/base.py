@@ -24,6 +24,9 @@ The task itself never stops because of a page.
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from fineweb_kit.document import Batch, Document
@@ -31,6 +34,7 @@ from fineweb_kit.exceptions import StepTimeout
 from fineweb_kit.isolation.alarm import call_with_timeout
 from fineweb_kit.isolation.pool import IsolatedMap, Outcome
 from fineweb_kit.steps.base import BatchStep, Params, TaskContext
+from fineweb_kit.steps.inherited_params import present_inherited_params, takes_inherited
 from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
 from fineweb_kit.text.html_guard import (
     DEFAULT_MAX_DEPTH,
@@ -39,6 +43,9 @@ from fineweb_kit.text.html_guard import (
 )
 
 ISOLATION_MODES = ("process", "none")
+HEAD_PAGES = 16
+"""The first pages of a stream go to the child process on their own, so that it starts on them
+while the rest of the first batch is prepared (encoded, checked, copied)."""
 
 
 class Extractor(BatchStep):
@@ -49,11 +56,21 @@ class Extractor(BatchStep):
     ``max_tag_depth`` / ``max_tags``: pages nested deeper / with more tags dropped (0: off).
     ``isolation``: ``process`` (a killable child process) or ``none`` (in the worker); default:
     the class's ``default_isolation``.
+
+    A subclass's constructor declares only its own options, keyword-only, and passes the
+    settings above on: ``def __init__(self, *, option: bool = True, **settings: Any)``; its
+    signature (what a pipeline file is checked against) then lists these settings too.
     """
 
     kind = "extractor"
     abstract = True
     default_isolation: ClassVar[str] = "none"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        init = cls.__dict__.get("__init__")
+        if init is not None and takes_inherited(init):  # before the base wraps it (checks)
+            present_inherited_params(init, Extractor.__init__, {"isolation": cls.default_isolation})
+        super().__init_subclass__(**kwargs)
 
     def __init__(
         self,
@@ -115,9 +132,70 @@ class Extractor(BatchStep):
         as a view of shared memory). Extractors whose library parses bytes may override it."""
         return self.extract(str(data, "utf-8", "surrogatepass"))
 
+    def process(self, batches: Iterable[Batch], ctx: TaskContext) -> Iterator[Batch]:
+        if self.isolation == "none":
+            yield from super().process(batches, ctx)
+            return
+        # pipelined: batch N+1 is read, checked and handed to the child (and the output of
+        # batch N-1 goes on downstream) while the child extracts batch N
+        pending: deque[list[tuple[Batch, int]]] = deque()
+        try:
+            for n, batch in enumerate(batches):
+                t0 = time.perf_counter()
+                head = n == 0 and len(batch) > 2 * HEAD_PAGES
+                parts = [batch[:HEAD_PAGES], batch[HEAD_PAGES:]] if head else [batch]
+                pending.append([self._submit(part) for part in parts])
+                out = self._finish_parts(pending.popleft(), ctx) if len(pending) > 1 else None
+                self.stats.time_s += time.perf_counter() - t0
+                if out:
+                    yield out
+            while pending:
+                t0 = time.perf_counter()
+                out = self._finish_parts(pending.popleft(), ctx)
+                self.stats.time_s += time.perf_counter() - t0
+                if out:
+                    yield out
+        finally:
+            if pending:  # the stream was abandoned (a later step failed): drop the rest
+                self.teardown()
+
+    def _finish_parts(self, parts: list[tuple[Batch, int]], ctx: TaskContext) -> Batch:
+        return [doc for docs, ticket in parts for doc in self._finish(docs, ticket, ctx)]
+
     def process_batch(self, batch: Batch, ctx: TaskContext) -> Batch:
-        docs, pages = self._admit(batch)
-        outcomes = self._extract_all(docs, pages)
+        if self.isolation == "none":
+            docs, _ = self._admit(batch)
+            return self._keep(docs, [self._extract_here(d.text) for d in docs], ctx)
+        docs, ticket = self._submit(batch, count=False)
+        return self._finish(docs, ticket, ctx, count=False)
+
+    def _submit(self, batch: Batch, count: bool = True) -> tuple[Batch, int]:
+        """Counts ``batch`` in, applies the guards and hands the pages that pass to the child
+        process; their documents and the pool's ticket."""
+        encoded = [d.text.encode("utf-8", "surrogatepass") for d in batch]
+        if count:  # documents_in as BatchStep counts them, from the encoding made anyway
+            self.stats.add("documents_in", len(batch))
+            self.stats.add("documents_in_bytes", sum(map(len, encoded)))
+        docs, pages = self._admit(batch, encoded)
+        if self._pool is None:
+            self._pool = IsolatedMap(self.extract_encoded, self.timeout, setup=self.load)
+        starts = self._pool.starts
+        ticket = self._pool.submit(pages)
+        self.stats.add("child_starts", self._pool.starts - starts)
+        return docs, ticket
+
+    def _finish(self, docs: Batch, ticket: int, ctx: TaskContext, count: bool = True) -> Batch:
+        assert self._pool is not None
+        starts = self._pool.starts
+        outcomes = self._pool.collect(ticket)
+        self.stats.add("child_starts", self._pool.starts - starts)
+        out = self._keep(docs, outcomes, ctx)
+        if count:
+            self.count_batch("documents_out", out)
+        return out
+
+    def _keep(self, docs: Batch, outcomes: list[Outcome], ctx: TaskContext) -> Batch:
+        """The documents extracted with a non-empty text (their text set); the rest counted."""
         out: Batch = []
         for doc, outcome in zip(docs, outcomes, strict=True):
             if outcome.status != "ok":
@@ -131,40 +209,24 @@ class Extractor(BatchStep):
             out.append(doc)
         return out
 
-    def _admit(self, batch: Batch) -> tuple[Batch, list[str] | list[bytes]]:
+    def _admit(
+        self, batch: Batch, encoded: list[bytes] | None = None
+    ) -> tuple[Batch, list[str] | list[bytes]]:
         """The documents that pass the guards before parsing (the others are counted), and
-        their pages: UTF-8 bytes when they go to the child process (encoded once, for the
-        guard and the pipe alike), else the text."""
-        sized: Batch = []
-        for doc in batch:
-            if len(doc.text) > self.max_html_chars:
-                self.stats.add("dropped_too_large")
-            else:
-                sized.append(doc)
-        pages: list[str] | list[bytes]
-        if self.isolation == "process":
-            pages = [d.text.encode("utf-8", "surrogatepass") for d in sized]
-        else:
-            pages = [d.text for d in sized]
+        their pages: the ``encoded`` UTF-8 bytes when given (for the child process), else the
+        text."""
+        sized = [i for i, d in enumerate(batch) if len(d.text) <= self.max_html_chars]
+        if len(sized) < len(batch):
+            self.stats.add("dropped_too_large", len(batch) - len(sized))
+        source: Any = encoded if encoded is not None else [d.text for d in batch]
+        pages: Any = [source[i] for i in sized]
         reasons = oversized_shapes(pages, self.max_tag_depth, self.max_tags)
         if not any(reasons):
-            return sized, pages
+            return [batch[i] for i in sized], pages
         for reason in filter(None, reasons):
             self.stats.add(f"dropped_{reason}")
-        keep = [i for i, reason in enumerate(reasons) if reason is None]
-        return [sized[i] for i in keep], [pages[i] for i in keep]  # type: ignore[return-value]
-
-    def _extract_all(self, docs: Batch, pages: list[str] | list[bytes]) -> list[Outcome]:
-        if not docs:
-            return []
-        if self.isolation == "none":
-            return [self._extract_here(d.text) for d in docs]
-        if self._pool is None:
-            self._pool = IsolatedMap(self.extract_encoded, self.timeout, setup=self.load)
-        starts = self._pool.starts
-        outcomes = self._pool.map(pages)
-        self.stats.add("child_starts", self._pool.starts - starts)
-        return outcomes
+        keep = [i for i, reason in zip(sized, reasons, strict=True) if reason is None]
+        return [batch[i] for i in keep], [source[i] for i in keep]
 
     def _extract_here(self, html: str) -> Outcome:
         try:

@@ -9,31 +9,26 @@ bullets kept, alt texts, links, form fields and noscript dropped.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fineweb_kit.steps.extractors.base import Extractor
-from fineweb_kit.text.html_guard import DEFAULT_MAX_DEPTH, DEFAULT_MAX_TAGS
 
 
 class ResiliparseExtractor(Extractor):
     """Main-content text with Resiliparse (fast).
 
     ``main_content``: apply Resiliparse's main-content heuristics (true) or keep all visible
-    text. ``list_bullets``: prefix list items with bullets.
+    text. ``list_bullets``: prefix list items with bullets. The timeout, guards and isolation
+    settings are :class:`Extractor`'s.
     """
 
     default_isolation = "process"
     requires = (("resiliparse", "resiliparse"),)
 
     def __init__(
-        self,
-        timeout: float = 1.0,
-        max_html_chars: int = 10_000_000,
-        max_tag_depth: int = DEFAULT_MAX_DEPTH,
-        max_tags: int = DEFAULT_MAX_TAGS,
-        isolation: str = "process",
-        main_content: bool = True,
-        list_bullets: bool = True,
+        self, *, main_content: bool = True, list_bullets: bool = True, **settings: Any
     ) -> None:
-        super().__init__(timeout, max_html_chars, max_tag_depth, max_tags, isolation)
+        super().__init__(**settings)
         self.main_content = main_content
         self.list_bullets = list_bullets
 

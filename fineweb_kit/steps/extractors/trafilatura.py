@@ -11,8 +11,9 @@ child and starts empty again after a restart (a killed or crashed page).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fineweb_kit.steps.extractors.base import Extractor
-from fineweb_kit.text.html_guard import DEFAULT_MAX_DEPTH, DEFAULT_MAX_TAGS
 
 
 class Trafilatura(Extractor):
@@ -22,7 +23,8 @@ class Trafilatura(Extractor):
     trafilatura's deduplicate (FineWeb: true). ``include_tables``: keep table text (trafilatura
     default: true). ``fast``: trafilatura's ``no_fallback``, i.e. skip the comparison with its
     readability / jusText fallbacks on pages where its own result looks poor; faster, but not
-    FineWeb's setting (default false).
+    FineWeb's setting (default false). The timeout, guards and isolation settings are
+    :class:`Extractor`'s.
     """
 
     default_isolation = "process"
@@ -30,17 +32,14 @@ class Trafilatura(Extractor):
 
     def __init__(
         self,
-        timeout: float = 1.0,
-        max_html_chars: int = 10_000_000,
-        max_tag_depth: int = DEFAULT_MAX_DEPTH,
-        max_tags: int = DEFAULT_MAX_TAGS,
-        isolation: str = "process",
+        *,
         favour_precision: bool = True,
         deduplicate: bool = True,
         include_tables: bool = True,
         fast: bool = False,
+        **settings: Any,
     ) -> None:
-        super().__init__(timeout, max_html_chars, max_tag_depth, max_tags, isolation)
+        super().__init__(**settings)
         self.favour_precision = favour_precision
         self.deduplicate = deduplicate
         self.include_tables = include_tables

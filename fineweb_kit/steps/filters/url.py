@@ -21,107 +21,28 @@ them from the datatrove 0.2.0 wheel, the version FineWeb ran, into the data fold
 datatrove's ``banned_words.txt``, ``banned_subwords.txt``, ``soft_banned_words.txt``.
 
 How: the blocklists are loaded once per process (not per task or file) into sorted arrays of
-64-bit xxh3 hashes (4.5 M domains: 36 MB; built once, then cached beside the list as
-``domains.xxh3.npy``, loaded in milliseconds), looked up for a whole batch with
-one ``numpy.searchsorted``. A false positive needs a 64-bit hash collision: with 4.5 M entries
-about 2.4e-13 per lookup. Documents without a URL are kept and counted (``no_url``).
+64-bit xxh3 hashes (:mod:`fineweb_kit.url_lists`; 4.5 M domains: 36 MB; built once, then
+cached beside the list as ``domains.xxh3.npy``, loaded in milliseconds), looked up for a whole
+batch with one ``numpy.searchsorted``. A false positive needs a 64-bit hash collision: with
+4.5 M entries about 2.4e-13 per lookup. Documents without a URL are kept and counted (``no_url``).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import xxhash
 
 from fineweb_kit import assets
 from fineweb_kit.document import Batch
 from fineweb_kit.exceptions import ConfigError
 from fineweb_kit.steps.base import Filter, Params, TaskContext
 from fineweb_kit.steps.params import Check, WriterConfig, at_least, check_positive_int
+from fineweb_kit.url_lists import WORD_SPLIT, HashSet, load_list_hashes, load_words, normalize
 
 LIST_FILES = ("domains", "urls", "banned_words.txt", "banned_subwords.txt", "soft_banned_words.txt")
-_WORD_SPLIT = re.compile(r"[^a-zA-Z0-9]+")
-_CACHE: dict[tuple[str, int, float], np.ndarray] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def normalize(text: str) -> str:
-    """Lower-cased, with every run of non-alphanumerics removed (datatrove's ``normalize``)."""
-    return _WORD_SPLIT.sub("", text).lower()
-
-
-def hash_keys(keys: Iterable[str | bytes]) -> np.ndarray:
-    """xxh3-64 hashes of ``keys`` (str as UTF-8), as uint64.
-
-    ``str`` is encoded here: xxhash 4 hashes only bytes-like objects (3.x also took ``str``, as
-    its UTF-8 bytes, so hashes and the pre-built arrays are the same under both)."""
-    digest = xxhash.xxh3_64_intdigest
-    hashes = (digest(k.encode("utf-8") if isinstance(k, str) else k) for k in keys)
-    return np.fromiter(hashes, dtype=np.uint64, count=-1)
-
-
-class HashSet:
-    """A set of strings as a sorted array of their 64-bit hashes."""
-
-    def __init__(self, parts: list[np.ndarray], keys: Iterable[str] = ()) -> None:
-        extra = hash_keys(keys)
-        if len(parts) == 1 and not len(extra):
-            self.hashes = parts[0]  # already sorted and unique (load_list_hashes)
-        else:
-            self.hashes = np.unique(np.concatenate([np.zeros(0, np.uint64), *parts, extra]))
-
-    def __len__(self) -> int:
-        return len(self.hashes)
-
-    def contains(self, keys: list[str]) -> np.ndarray:
-        """One bool per key."""
-        if not len(self.hashes) or not keys:
-            return np.zeros(len(keys), dtype=bool)
-        h = hash_keys(keys)
-        idx = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
-        return self.hashes[idx] == h
-
-
-def load_list_hashes(path: Path) -> np.ndarray:
-    """Sorted unique hashes of a one-entry-per-line list (stripped, ``#`` comments skipped).
-
-    Cached per process, and on disk beside the list as ``<name>.xxh3.npy`` when that folder is
-    writable: hashing 4.5 M domains takes seconds, loading the 36 MB array milliseconds.
-    """
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime)
-    with _CACHE_LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = _hashes_from_disk(path, st.st_mtime)
-        return _CACHE[key]
-
-
-def _hashes_from_disk(path: Path, mtime: float) -> np.ndarray:
-    cached = path.with_name(path.name + ".xxh3.npy")
-    if cached.is_file() and cached.stat().st_mtime >= mtime:
-        return np.load(cached)
-    lines = (ln.strip() for ln in path.read_bytes().split(b"\n"))
-    hashes = np.unique(hash_keys(ln for ln in lines if ln and not ln.startswith(b"#")))
-    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            np.save(f, hashes)
-        tmp.replace(cached)
-    except OSError:  # read-only install: keep it in memory only
-        tmp.unlink(missing_ok=True)
-    return hashes
-
-
-def load_words(path: Path) -> set[str]:
-    """A word list, normalised like datatrove's ``parse_list``."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return {normalize(ln) for ln in lines if ln and not ln.startswith("#")} - {""}
 
 
 class URLFilter(Filter):
@@ -241,7 +162,7 @@ class URLFilter(Filter):
         return reasons
 
     def _word_reason(self, url: str) -> str | None:
-        words = set(_WORD_SPLIT.split(url))
+        words = set(WORD_SPLIT.split(url))
         if not self.banned_words.isdisjoint(words):
             return "hard_blacklisted"
         if len(self.soft_words & words) >= self.soft_word_threshold:

@@ -13,7 +13,8 @@ Each batch of documents is encoded in one call of the tokenizer (Rust, GIL relea
 boundary token is added to each document by the Rust shard writer (``append``: after each
 document, GPT-2's ``<|endoftext|>`` convention, the default; ``prepend``: before it, as a BOS
 token like llm.c's and modded-nanogpt's shards; ``none``), and the ids are streamed to
-``{output_folder}/{part}-00000.fks``, ``-00001``, ...: a new shard starts once one holds
+``{output_folder}/{part}-00000.fks``, ``-00001``, ... (a URL: written locally, uploaded when
+the file completes): a new shard starts once one holds
 ``max_tokens_per_shard`` tokens (default 100,000,000 tokens: 200 MB of u16, the size of
 llm.c's FineWeb shards). Documents are never split across shards. All shards of an input file
 are renamed into place together when the file completes, so a resumed run never sees half a
@@ -40,7 +41,6 @@ from fineweb_kit.io.files import OUTPUT_PLACEHOLDER
 from fineweb_kit.shards.tokenizer import ShardTokenizer, load_tokenizer
 from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
 from fineweb_kit.steps.base import Params, TaskContext, Writer
-from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import ParamError, check_choice, check_name, check_positive_int
 
 
@@ -117,7 +117,7 @@ class Tokenize(Writer):
 
     def open_file(self, ctx: TaskContext) -> None:
         assert ctx.part_name is not None and self.format is not None
-        folder = local_folder(ctx, self.output_folder, "token shards", "output_folder")
+        folder = ctx.resolve(self.output_folder)  # a URL: shards uploaded on commit
         self._set = ShardSetWriter(folder, ctx.part_name, self.format, self.max_tokens)
 
     def write_batch(self, batch: Batch) -> None:

@@ -1,4 +1,4 @@
-//! Python bindings of `fineweb_kit_core::bpe`: the `Bpe` class and `train_bpe`.
+//! Python bindings of `fineweb_kit_bpe`: the `Bpe` class and `train_bpe`.
 //!
 //! Texts are borrowed (`&str` / `PyBackedStr`, no copy); every encode, decode, load and train
 //! runs with the GIL released; errors go through `error::to_py`; panics through `guard`.
@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use fineweb_kit_core::bpe::encoder::in_text;
-use fineweb_kit_core::bpe::{io, train, Bpe, Rank, SpecialSet};
+use fineweb_kit_bpe::encoder::in_text;
+use fineweb_kit_bpe::{io, train, Bpe, Rank, SpecialSet};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
@@ -56,6 +56,19 @@ impl PyBpe {
                 None => PyInt::new(py, id),
             }),
         )
+    }
+
+    /// Writes `render(tokenizer)` to `path` atomically, GIL released.
+    fn write_file(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        render: fn(&Bpe) -> String,
+    ) -> PyResult<()> {
+        guard(|| {
+            py.detach(|| io::write_atomic(&path, render(&self.inner).as_bytes()))
+                .map_err(to_py)
+        })
     }
 }
 
@@ -108,32 +121,17 @@ impl PyBpe {
 
     /// Writes fineweb-kit's own format (atomically).
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        guard(|| {
-            py.detach(|| {
-                let v = io::own_json(&self.inner);
-                io::write_atomic(&path, v.to_string().as_bytes())
-            })
-            .map_err(to_py)
-        })
+        self.write_file(py, path, |b| io::own_json(b).to_string())
     }
 
     /// Writes a HF `tokenizer.json` (atomically).
     fn save_hf(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        guard(|| {
-            py.detach(|| {
-                let v = io::hf_json(&self.inner);
-                io::write_atomic(&path, v.to_string().as_bytes())
-            })
-            .map_err(to_py)
-        })
+        self.write_file(py, path, |b| io::hf_json(b).to_string())
     }
 
     /// Writes a tiktoken rank file of the mergeable tokens (atomically).
     fn save_tiktoken(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        guard(|| {
-            py.detach(|| io::write_atomic(&path, io::tiktoken_text(&self.inner).as_bytes()))
-                .map_err(to_py)
-        })
+        self.write_file(py, path, io::tiktoken_text)
     }
 
     #[getter]
@@ -375,7 +373,7 @@ impl PyBpe {
         let p = guard(|| {
             crate::chat::render_then(py, &self.inner, conversations, specials, num_threads, |r| {
                 // padding: <|bos|>
-                fineweb_kit_core::chat::packing::pack(r, window, overlong, packed, specials[0])
+                fineweb_kit_chat::packing::pack(r, window, overlong, packed, specials[0])
             })
         })?;
         let stats = (

@@ -1,13 +1,13 @@
-//! The Python side of `fineweb_kit_core::chat`: walks validated conversations (lists of
+//! The Python side of `fineweb_kit_chat`: walks validated conversations (lists of
 //! message dicts, `fineweb_kit/chat/messages.py`'s model) into a rendering plan, borrowing
 //! every text (no copy), then renders (and packs) it with the GIL released.
 
 use std::cell::RefCell;
 
-use fineweb_kit_core::bpe::{Bpe, Rank};
-use fineweb_kit_core::chat::packing::{self, Overlong};
-use fineweb_kit_core::chat::{self, Piece};
-use fineweb_kit_core::error::CoreResult;
+use fineweb_kit_base::CoreResult;
+use fineweb_kit_bpe::{Bpe, Rank};
+use fineweb_kit_chat::packing::{self, Overlong};
+use fineweb_kit_chat::{self as chat, Piece};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::intern;

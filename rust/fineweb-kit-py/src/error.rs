@@ -3,7 +3,7 @@
 //! The exception classes themselves live in `fineweb_kit/exceptions.py`; we look
 //! them up at raise time so Python code can `except fineweb_kit.TokenizerError`.
 
-use fineweb_kit_core::CoreError;
+use fineweb_kit_base::CoreError;
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyModule;

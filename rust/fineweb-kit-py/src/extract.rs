@@ -1,8 +1,8 @@
-//! Python binding of `fineweb_kit_core::extract`: a batch of pages in, one result per page out,
+//! Python binding of `fineweb_kit_extract`: a batch of pages in, one result per page out,
 //! GIL released. Users go through `fineweb_kit.extract.main_content`, never `_core` directly.
 
 use crate::error::guard;
-use fineweb_kit_core::extract::{self, Bias, ExtractOptions, Outcome};
+use fineweb_kit_extract::{self as extract, Bias, ExtractOptions, Outcome};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::time::Duration;

@@ -1,10 +1,10 @@
-//! Python bindings of `fineweb_kit_core::fasttext`: `FastTextKernel(path)` with
+//! Python bindings of `fineweb_kit_fasttext`: `FastTextKernel(path)` with
 //! `labels()`, `score(lines, positive)` and `score_texts(texts, positive)` over a whole batch,
 //! GIL released.
 
 use std::path::PathBuf;
 
-use fineweb_kit_core::fasttext::{FastTextModel, Prep};
+use fineweb_kit_fasttext::{FastTextModel, Prep};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;

@@ -1,9 +1,9 @@
-//! Python binding of `fineweb_kit_core::html_guard`: nesting depth and tag count of a batch of
+//! Python binding of `fineweb_kit_extract::html_guard`: nesting depth and tag count of a batch of
 //! pages (UTF-8 `bytes` or `str`), GIL released, pages borrowed (no copy). Users go through
 //! `fineweb_kit.steps.extractors.html_guard`, never `_core` directly.
 
 use crate::error::guard;
-use fineweb_kit_core::html_guard::{html_shapes as shapes, ShapeLimits};
+use fineweb_kit_extract::html_guard::{html_shapes as shapes, ShapeLimits};
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};

@@ -1,4 +1,4 @@
-//! `fineweb_kit._core`: thin PyO3 glue over `fineweb-kit-core`.
+//! `fineweb_kit._core`: thin PyO3 glue over the `fineweb-kit-*` domain crates.
 //!
 //! Rules: convert types, release the GIL (`py.detach`) around every call that
 //! can take more than a millisecond, map every core error through `error.rs`,

@@ -1,4 +1,4 @@
-//! Python bindings of `fineweb_kit_core::minhash` and `fineweb_kit_core::dedup`: the Rust work
+//! Python bindings of `fineweb_kit_dedup` (MinHash, exact and sentence dedup): the Rust work
 //! of the MinHash, exact and sentence dedup stages, one call per batch or per unit of work,
 //! GIL released.
 
@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{guard, to_py};
-use fineweb_kit_core::dedup::keys::{self, KeyMode};
-use fineweb_kit_core::dedup::{Kind, RecordReader};
-use fineweb_kit_core::minhash::{buckets, cluster, signature, sink, HashFn, MinhashConfig};
-use fineweb_kit_core::text::{simplify_text, words};
-use fineweb_kit_core::CoreError;
+use fineweb_kit_base::CoreError;
+use fineweb_kit_dedup::keys::{self, KeyMode};
+use fineweb_kit_dedup::minhash::{buckets, cluster, signature, sink, HashFn, MinhashConfig};
+use fineweb_kit_dedup::{Kind, RecordReader};
+use fineweb_kit_text::{simplify_text, words};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -89,11 +89,63 @@ impl MinhashParams {
     }
 }
 
-/// Stage 1 writer of one input file (see `fineweb_kit_core::minhash::sink`).
-#[pyclass(module = "fineweb_kit._core")]
-struct SignatureSink {
-    inner: Option<sink::SignatureSink>,
+/// The first-stage writer of a dedup method (the Python base class of `SignatureSink` and
+/// `KeySink`): add batches, then commit (counts) or abort (remove temporaries).
+#[pyclass(module = "fineweb_kit._core", subclass)]
+struct StageSink {
+    inner: Option<Box<dyn fineweb_kit_dedup::StageSink>>,
 }
+
+impl StageSink {
+    fn new(sink: impl fineweb_kit_dedup::StageSink + 'static) -> Self {
+        StageSink {
+            inner: Some(Box::new(sink)),
+        }
+    }
+}
+
+#[pymethods]
+impl StageSink {
+    /// Adds a batch of texts (GIL released).
+    fn add(&mut self, py: Python<'_>, texts: Vec<String>) -> PyResult<()> {
+        guard(|| {
+            let s = self.inner.as_mut().ok_or_else(closed)?;
+            py.detach(|| s.add_texts(&texts)).map_err(to_py)
+        })
+    }
+
+    /// Writes the rest, renames every file into place and returns the counts.
+    fn commit<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        guard(|| {
+            let s = self.inner.take().ok_or_else(closed)?;
+            let counts = py.detach(|| s.commit_counts()).map_err(to_py)?;
+            stats_dict(py, &counts)
+        })
+    }
+
+    /// Removes the temporary files.
+    fn abort(&mut self) {
+        if let Some(s) = self.inner.take() {
+            s.abort_files();
+        }
+    }
+}
+
+fn closed() -> PyErr {
+    pyo3::exceptions::PyValueError::new_err("this sink was already committed or aborted")
+}
+
+fn stats_dict<'py>(py: Python<'py>, items: &[(&str, u64)]) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in items {
+        d.set_item(*k, *v)?;
+    }
+    Ok(d)
+}
+
+/// MinHash stage 1 writer of one input file (see `fineweb_kit_dedup::minhash::sink`).
+#[pyclass(module = "fineweb_kit._core", extends = StageSink)]
+struct SignatureSink;
 
 #[pymethods]
 impl SignatureSink {
@@ -105,7 +157,7 @@ impl SignatureSink {
         file_index: u32,
         input: &str,
         budget: usize,
-    ) -> PyResult<Self> {
+    ) -> PyResult<PyClassInitializer<Self>> {
         guard(|| {
             let s = sink::SignatureSink::new(
                 Arc::clone(&params.cfg),
@@ -116,112 +168,9 @@ impl SignatureSink {
                 budget,
             )
             .map_err(to_py)?;
-            Ok(SignatureSink { inner: Some(s) })
+            Ok(PyClassInitializer::from(StageSink::new(s)).add_subclass(SignatureSink))
         })
     }
-
-    /// Signs a batch of texts (GIL released).
-    fn add(&mut self, py: Python<'_>, texts: Vec<String>) -> PyResult<()> {
-        sink_add(&mut self.inner, py, texts)
-    }
-
-    /// Writes the rest and renames every file into place; returns the counts.
-    fn commit<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        sink_commit(&mut self.inner, py)
-    }
-
-    /// Removes the temporary files.
-    fn abort(&mut self) {
-        sink_abort(&mut self.inner)
-    }
-}
-
-/// What the two first-stage writers (`SignatureSink`, `KeySink`) share, so one set of glue
-/// serves both: add batches, then commit (counts) or abort (remove temporaries).
-trait StageSink: Send {
-    fn add_texts(&mut self, texts: &[String]) -> fineweb_kit_core::error::CoreResult<()>;
-    fn commit_counts(self) -> fineweb_kit_core::error::CoreResult<Vec<(&'static str, u64)>>;
-    fn abort_files(self);
-}
-
-impl StageSink for sink::SignatureSink {
-    fn add_texts(&mut self, texts: &[String]) -> fineweb_kit_core::error::CoreResult<()> {
-        self.add(texts)
-    }
-    fn commit_counts(self) -> fineweb_kit_core::error::CoreResult<Vec<(&'static str, u64)>> {
-        let st = self.commit()?;
-        Ok(vec![
-            ("documents", st.documents),
-            ("signed", st.signed),
-            ("empty", st.empty),
-            ("too_short", st.too_short),
-            ("huge", st.huge),
-            ("runs", st.runs),
-        ])
-    }
-    fn abort_files(self) {
-        self.abort()
-    }
-}
-
-impl StageSink for keys::KeySink {
-    fn add_texts(&mut self, texts: &[String]) -> fineweb_kit_core::error::CoreResult<()> {
-        self.add(texts)
-    }
-    fn commit_counts(self) -> fineweb_kit_core::error::CoreResult<Vec<(&'static str, u64)>> {
-        let st = self.commit()?;
-        Ok(vec![
-            ("keys", st.keys),
-            ("without_key", st.without_key),
-            ("runs", st.runs),
-        ])
-    }
-    fn abort_files(self) {
-        self.abort()
-    }
-}
-
-/// Adds a batch (GIL released).
-fn sink_add<S: StageSink>(
-    inner: &mut Option<S>,
-    py: Python<'_>,
-    texts: Vec<String>,
-) -> PyResult<()> {
-    guard(|| {
-        let s = inner.as_mut().ok_or_else(closed)?;
-        py.detach(|| s.add_texts(&texts)).map_err(to_py)
-    })
-}
-
-/// Writes the rest, renames every file into place and returns the counts.
-fn sink_commit<'py, S: StageSink>(
-    inner: &mut Option<S>,
-    py: Python<'py>,
-) -> PyResult<Bound<'py, PyDict>> {
-    guard(|| {
-        let s = inner.take().ok_or_else(closed)?;
-        let counts = py.detach(|| s.commit_counts()).map_err(to_py)?;
-        stats_dict(py, &counts)
-    })
-}
-
-fn stats_dict<'py>(py: Python<'py>, items: &[(&str, u64)]) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    for (k, v) in items {
-        d.set_item(*k, *v)?;
-    }
-    Ok(d)
-}
-
-/// Removes the temporary files.
-fn sink_abort<S: StageSink>(inner: &mut Option<S>) {
-    if let Some(s) = inner.take() {
-        s.abort_files();
-    }
-}
-
-fn closed() -> PyErr {
-    pyo3::exceptions::PyValueError::new_err("this sink was already committed or aborted")
 }
 
 /// Stage 2: merges one bucket's runs into the pair file `out`.
@@ -341,11 +290,9 @@ fn key_mode(mode: &str, n_sentences: usize) -> PyResult<KeyMode> {
     }
 }
 
-/// First stage of exact / sentence dedup for one input file (see `dedup::keys`).
-#[pyclass(module = "fineweb_kit._core")]
-struct KeySink {
-    inner: Option<keys::KeySink>,
-}
+/// First stage of exact / sentence dedup for one input file (see `fineweb_kit_dedup::keys`).
+#[pyclass(module = "fineweb_kit._core", extends = StageSink)]
+struct KeySink;
 
 #[pymethods]
 impl KeySink {
@@ -360,25 +307,13 @@ impl KeySink {
         input: &str,
         fingerprint: u64,
         budget: usize,
-    ) -> PyResult<Self> {
+    ) -> PyResult<PyClassInitializer<Self>> {
         guard(|| {
             let mode = key_mode(mode, n_sentences)?;
             let s = keys::KeySink::new(mode, &root, part, file_index, input, fingerprint, budget)
                 .map_err(to_py)?;
-            Ok(KeySink { inner: Some(s) })
+            Ok(PyClassInitializer::from(StageSink::new(s)).add_subclass(KeySink))
         })
-    }
-
-    fn add(&mut self, py: Python<'_>, texts: Vec<String>) -> PyResult<()> {
-        sink_add(&mut self.inner, py, texts)
-    }
-
-    fn commit<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        sink_commit(&mut self.inner, py)
-    }
-
-    fn abort(&mut self) {
-        sink_abort(&mut self.inner)
     }
 }
 
@@ -427,6 +362,7 @@ fn dedup_remove_sentences(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<StageSink>()?;
     m.add_class::<KeySink>()?;
     m.add_function(wrap_pyfunction!(dedup_find_duplicates, m)?)?;
     m.add_function(wrap_pyfunction!(dedup_remove_sentences, m)?)?;

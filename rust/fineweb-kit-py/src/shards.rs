@@ -1,10 +1,10 @@
-//! Python bindings of `fineweb_kit_core::shards`: the shard writer, header reading,
+//! Python bindings of `fineweb_kit_shards`: the shard writer, header reading,
 //! verification and document copying. Every call that touches the disk releases the GIL.
 
 use std::path::{Path, PathBuf};
 
-use fineweb_kit_core::shards::{self, Boundary, Dtype, Header, ShardSpec};
-use fineweb_kit_core::CoreError;
+use fineweb_kit_base::CoreError;
+use fineweb_kit_shards::{self as shards, Boundary, Dtype, Header, ShardSpec};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;

@@ -1,8 +1,8 @@
-//! Python bindings of `fineweb_kit_core::text`: one call per batch, GIL released, columns
+//! Python bindings of `fineweb_kit_text`: one call per batch, GIL released, columns
 //! returned as numpy arrays. Users go through `fineweb_kit.text`, never `_core` directly.
 
 use crate::error::{guard, to_py};
-use fineweb_kit_core::text::{self, AnalysisConfig, C4Config};
+use fineweb_kit_text::{self as text, AnalysisConfig, C4Config};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

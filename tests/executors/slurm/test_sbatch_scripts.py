@@ -157,3 +157,24 @@ def test_one_stage_alone(tmp_path):
     assert [c.split()[-1].rsplit("/", 1)[1] for c, _ in scripts] == ["01_again.sh", "stats.sh"]
     assert "afterok" not in scripts[0][0]  # nothing submitted before it to wait for
     assert "--stage again --rank" in scripts[0][1]
+
+
+def test_url_run_folder_is_refused_at_validate_and_run_with_what_to_do(tmp_path):
+    split_cc_docs(tmp_path / "in", 2, limit=10)
+    config = {**_config(tmp_path, 2), "output": "s3://bucket/run"}
+    cfg = write_pipeline(tmp_path / "p.yaml", config)
+    local = write_pipeline(tmp_path / "local.yaml", {**config, "executor": {"type": "local"}})
+    message = "{}: output: s3://bucket/run: the slurm executor keeps its run folder"
+    for args in (
+        ("validate", str(cfg)),
+        ("run", str(cfg)),
+        ("run", str(cfg), "--dry-run"),
+        ("run", str(local), "--executor", "slurm"),
+        ("run", str(local), "--executor", "slurm", "--output", "s3://bucket/run"),
+    ):
+        proc = cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message.format(args[1]) in proc.stderr, proc.stderr
+        assert "pass a shared folder as --output" in proc.stderr
+        assert "--executor ray" in proc.stderr
+    assert not (tmp_path / "out").exists()

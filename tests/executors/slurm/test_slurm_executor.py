@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from collections import Counter
 
 import pytest
 
@@ -185,3 +187,35 @@ def test_sample_pipeline_same_documents_as_local_executor(tmp_path):
     removed = [read_jsonl_folder(p) for p in sorted((slurm / "removed").iterdir())]
     local_removed = [read_jsonl_folder(p) for p in sorted((local / "removed").iterdir())]
     assert [multiset(r) for r in removed] == [multiset(r) for r in local_removed]
+
+
+def test_run_folder_shared_data_in_a_bucket(tmp_path, s3_endpoint):
+    """The way to a bucket from Slurm: the run folder (scripts, logs, markers) on the shared
+    file system, the writer's `output_folder:` a URL; the array tasks inherit the AWS_*
+    variables of the submitting shell (sbatch --export=ALL)."""
+    from fineweb_kit.tools.local_s3 import s3fs_client
+    from tests.s3 import cli_env
+
+    docs = split_cc_docs(tmp_path / "in", 3, limit=60)
+    fs = s3fs_client(s3_endpoint)
+    fs.mkdir("slurm-bucket")
+    config = {
+        "name": "copy",
+        "executor": {"type": "slurm", "time": "10"},
+        "stages": [
+            copy_stage("copy", str(tmp_path / "in" / "*.jsonl.gz"), "s3://slurm-bucket/docs", 3)
+        ],
+    }
+    cfg = write_pipeline(tmp_path / "p.yaml", config)
+    out = tmp_path / "run"
+    env = cli_env(s3_endpoint, tmp_path)
+    cli("run", str(cfg), "--output", str(out), "--wait", check=True, env=env)
+    fs.invalidate_cache()
+    keys = sorted(k for k in fs.find("slurm-bucket/docs") if k.endswith(".jsonl.gz"))
+    assert len(keys) == 3 and not [k for k in fs.find("slurm-bucket") if k.endswith(".tmp")]
+    got = Counter()
+    for key in keys:
+        lines = gzip.decompress(fs.cat_file(key)).decode().split("\n")
+        got.update((r["id"], r["text"]) for r in map(json.loads, filter(None, lines)))
+    assert got == multiset(docs)
+    assert len(list((out / "_state" / "copy" / "files").glob("*.json"))) == 3

@@ -15,6 +15,7 @@ import pytest
 
 from fineweb_kit.document import Document
 from fineweb_kit.steps.base import TaskContext
+from fineweb_kit.steps.extractors.base import HEAD_PAGES
 from fineweb_kit.steps.extractors.resiliparse import ResiliparseExtractor
 from fineweb_kit.steps.extractors.trafilatura import Trafilatura
 from fineweb_kit.warc.charset import decode_html
@@ -178,3 +179,60 @@ def test_a_pipeline_run_with_two_workers_survives_deep_pages(tmp_path):
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     counters = stats["stages"][0]["steps"][1]["counters"]
     assert counters["timeouts_killed"] == 2 and counters["documents_out"] == 4
+
+
+def test_pipelined_stream_a_bad_page_in_one_batch_costs_nothing_else():
+    """The step as a worker runs it (``process`` over a stream): batch N+1 is in the child's
+    hands while batch N is extracted. A crash in batch 1 and a stall in batch 2 each cost only
+    their page; every real page comes out, in its batch, in order, and documents are counted."""
+    docs = real_pages()
+
+    def batches():
+        yield [Document(docs[0].text, "r0"), Document(docs[0].text + ABORT, "crash")]
+        yield [Document(STUCK_IN_C, "stuck"), Document(docs[1].text, "r1")]
+        yield [Document(docs[2].text, "r2")]
+
+    step = HostileResiliparse(timeout=0.5)
+    try:
+        out = [[d.id for d in b] for b in step.process(batches(), TaskContext(stage="t"))]
+    finally:
+        step.teardown()
+    assert out == [["r0"], ["r1"], ["r2"]]
+    c = step.stats.counters
+    assert (c["crashed"], c["timeouts_killed"], c["child_starts"]) == (1, 1, 3)
+    assert (c["documents_in"], c["documents_out"]) == (5, 3)
+
+
+def test_pipelined_stream_equals_in_process_extraction_and_counts():
+    names = sorted(p.name[: -len(".html.gz")] for p in (DATA / "html").glob("*.html.gz"))[::15]
+    pages = [decode_html(gzip.open(DATA / "html" / f"{n}.html.gz").read())[0] for n in names]
+    steps = [ResiliparseExtractor(timeout=0), ResiliparseExtractor(timeout=0, isolation="none")]
+    outputs = []
+    for step in steps:
+        stream = (
+            [Document(p, n) for p, n in zip(pages[i : i + 40], names[i : i + 40], strict=True)]
+            for i in range(0, len(pages), 40)
+        )
+        outputs.append(
+            [[(d.id, d.text) for d in b] for b in step.process(stream, TaskContext(stage="t"))]
+        )
+        step.teardown()
+    isolated, here = outputs
+    # the same batches, texts and order (the first batch went to the child in two parts)
+    assert len(isolated) == 2 and len(isolated[0]) > HEAD_PAGES * 2 and isolated == here
+    counters = [s.stats.counters for s in steps]
+    assert counters[0]["documents_in_bytes"] > 10**6
+    assert counters[0] == counters[1] + Counter(child_starts=1)
+
+
+def test_an_abandoned_stream_ends_the_child_and_the_next_file_works():
+    docs = real_pages()
+    step = ResiliparseExtractor(timeout=1.0)
+    stream = step.process(iter([[docs[0]], [docs[1]], [docs[2]]]), TaskContext(stage="t"))
+    next(stream)  # a later step fails here: the worker drops the stream
+    proc = step._pool._child.proc
+    stream.close()
+    assert proc.poll() is not None and step._pool is None
+    again = [d.id for b in step.process(iter([real_pages()]), TaskContext(stage="t")) for d in b]
+    step.teardown()
+    assert again == REAL

@@ -6,13 +6,13 @@ import gzip
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from fineweb_kit.assets import URL_FILTER
 from fineweb_kit.document import Document
 from fineweb_kit.exceptions import ConfigError
-from fineweb_kit.steps.filters.url import URLFilter, hash_keys, load_list_hashes, load_words
+from fineweb_kit.steps.filters.url import URLFilter
+from fineweb_kit.url_lists import load_words
 from tests.conftest import SHARED_DATA as DATA
 
 DEFAULT_DIR = URL_FILTER.path  # `fineweb-kit assets fetch` (make setup) puts the lists there
@@ -123,21 +123,3 @@ def test_missing_default_asset_names_the_fetch_command(tmp_path: Path, monkeypat
         URLFilter()
     assert str(tmp_path) in str(e.value)
     URLFilter(use_integrated_lists=False)  # no asset needed
-
-
-def test_hashes_take_str_as_utf8_and_match_the_prebuilt_arrays(tmp_path: Path):
-    import xxhash
-
-    domains = [*sample_domains(step=50000), "xn--bcher-kva.example", "bücher.example"]
-    want = [xxhash.xxh3_64_intdigest(d.encode("utf-8")) for d in domains]
-    assert hash_keys(domains).tolist() == want  # str in (xxhash 4 refuses str itself)
-    assert hash_keys(d.encode() for d in domains).tolist() == want
-    prebuilt = load_list_hashes(DEFAULT_DIR / "domains")  # domains.xxh3.npy of the asset
-    assert len(prebuilt) > 4_000_000 and bool((prebuilt[1:] > prebuilt[:-1]).all())
-    idx = np.searchsorted(prebuilt, np.array(want[:-2], dtype=np.uint64))
-    assert (prebuilt[idx] == np.array(want[:-2], dtype=np.uint64)).all()
-    # the same list hashed from scratch (no .npy beside it) gives the same sorted array
-    small = tmp_path / "domains"
-    small.write_text("\n".join(["# comment", *domains, domains[0], ""]), encoding="utf-8")
-    assert load_list_hashes(small).tolist() == sorted(set(want))
-    assert (tmp_path / "domains.xxh3.npy").is_file()

@@ -60,10 +60,17 @@ def test_cli_bench_small(tmp_path, shared_data):
         str(shared_data / "text" / "de-prose-gutenberg.txt.gz"),
         "--ref",
         str(shared_data / "tokenizer-ref"),
-        "--encode-mb",
+        "--mb",
         "0.2",
         "--runs",
         "1",
+        "--corpora",
+        "files",
+        "--vocabs",
+        "cl100k_base",
+        "--only",
+        "fineweb-kit",
+        "tiktoken",
         "--skip-train",
         "--worst-lengths",
         "20000",
@@ -71,7 +78,14 @@ def test_cli_bench_small(tmp_path, shared_data):
         str(tmp_path / "chart.png"),
     )
     assert r.returncode == 0, r.stderr
-    assert "| cl100k_base | fineweb-kit |" in r.stdout
+    assert "tiktoken: exact; fineweb-kit: exact" in r.stdout, r.stdout
+    assert "### cl100k_base" in r.stdout
+    rows = [x for x in r.stdout.splitlines() if "de-prose-gutenberg" in x and x.startswith("|")]
+    assert [x.split(" | ")[1] for x in rows[-3:]] == [
+        "per-doc, first sight",
+        "flat array, first sight",
+        "per-doc, warm",
+    ]
     assert "| random a-z x 20,000 |" in r.stdout
     assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -7,35 +7,32 @@ import json
 import pytest
 
 from fineweb_kit.io.files import open_text
-from tests.pipeline.helpers import cli, multiset, read_jsonl_folder, split_cc_docs, write_pipeline
+from tests.pipeline.helpers import (
+    cli,
+    local_pipeline,
+    multiset,
+    read_jsonl_folder,
+    split_cc_docs,
+    write_pipeline,
+)
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("outputs")
     docs = split_cc_docs(tmp / "in", 3, limit=600)
-    cfg = {
-        "name": "formats",
-        "output": str(tmp / "out"),
-        "executor": {"type": "local", "tasks": 2, "workers": 1},
-        "stages": [
-            {
-                "name": "write",
-                "steps": [
-                    {"type": "JsonlReader", "paths": str(tmp / "in" / "*.jsonl.gz")},
-                    {"type": "JsonlWriter", "output_folder": "jsonl"},
-                    {"type": "ParquetWriter", "output_folder": "parquet"},
-                ],
-            },
-            {
-                "name": "reread",
-                "steps": [
-                    {"type": "ParquetReader", "paths": "{output}/parquet/*.parquet"},
-                    {"type": "JsonlWriter", "output_folder": "from_parquet", "compression": "zstd"},
-                ],
-            },
+    stages = {
+        "write": [
+            {"type": "JsonlReader", "paths": str(tmp / "in" / "*.jsonl.gz")},
+            {"type": "JsonlWriter", "output_folder": "jsonl"},
+            {"type": "ParquetWriter", "output_folder": "parquet"},
+        ],
+        "reread": [
+            {"type": "ParquetReader", "paths": "{output}/parquet/*.parquet"},
+            {"type": "JsonlWriter", "output_folder": "from_parquet", "compression": "zstd"},
         ],
     }
+    cfg = local_pipeline("formats", tmp / "out", stages)
     cli("run", str(write_pipeline(tmp / "p.yaml", cfg)), "--plain", check=True)
     return tmp / "out", docs
 
