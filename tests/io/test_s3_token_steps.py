@@ -1,7 +1,8 @@
 """The token steps that write shards through the Rust core, against a real S3 server (moto on
 127.0.0.1): Tokenize -> ShardMerge with the run folder in a bucket (input shards downloaded to
 scratch, merged shards uploaded) and PackConversations to a bucket give byte-identical shards to
-the local runs, and leave no temporary key and no scratch folder."""
+the local runs (the chat tokenizer read from a URL), and leave no temporary key and no scratch
+folder."""
 
 from __future__ import annotations
 
@@ -36,8 +37,9 @@ def _write(tmp_path: Path, name: str, stages: list[dict]) -> str:
 
 def _run_both(cfg: str, tmp_path: Path, endpoint: str, url: str) -> Path:
     local = tmp_path / "local"
-    cli("run", cfg, "--output", str(local), check=True)
-    cli("run", cfg, "--output", url, check=True, env=cli_env(endpoint, tmp_path))
+    env = cli_env(endpoint, tmp_path)
+    cli("run", cfg, "--output", str(local), check=True, env=env)
+    cli("run", cfg, "--output", url, check=True, env=env)
     return local
 
 
@@ -104,8 +106,9 @@ def test_tokenize_then_shard_merge_in_bucket_matches_local(s3_sample, tmp_path):
 
 def test_pack_conversations_to_bucket_matches_local(s3_sample, tmp_path):
     endpoint, fs = s3_sample
-    tok = str(tmp_path / "byte-tokenizer.json")
+    tok = tmp_path / "byte-tokenizer.json"
     Tokenizer.from_ranks({bytes([i]): i for i in range(256)}, "gpt2", {"<|eot|>": 256}).save(tok)
+    fs.put_file(str(tok), "in-bucket/tok/byte-tokenizer.json")  # the tokenizer from a URL too
     reader = {
         "type": "ConversationReader",
         "paths": str(SHARED_DATA / "posttrain" / "gsm8k-test.jsonl.gz"),
@@ -114,7 +117,7 @@ def test_pack_conversations_to_bucket_matches_local(s3_sample, tmp_path):
     pack = {
         "type": "PackConversations",
         "output_folder": "sft",
-        "tokenizer": tok,
+        "tokenizer": "s3://in-bucket/tok/byte-tokenizer.json",
         "add_chat_specials": True,
         "seq_len": 1024,
         "max_tokens_per_shard": 100_000,
