@@ -6,14 +6,16 @@ Local or shared folder: used in place, every method a plain file operation. Remo
 by :meth:`WorkFolder.close`); :meth:`WorkFolder.fetch` and :meth:`WorkFolder.fetch_all`
 download whole objects (one ``GET`` each, many at once; never small range reads, which made
 datatrove's MinHash merge 40x slower on S3), :meth:`WorkFolder.publish` uploads a finished file
-with the atomic protocol of :func:`~fineweb_kit.io.storage.commit`.
+with the atomic protocol of :func:`~fineweb_kit.io.storage.commit`. :func:`staged_files` gives
+the core local copies of input files that may be URLs (ShardMerge's input shards).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ class WorkFolder:
         self.root: AnyPath = storage.as_path(root)
         self.remote = storage.is_remote(self.root)
         if self.remote:
-            self.local = Path(tempfile.mkdtemp(prefix="work-", dir=storage.staging_dir()))
+            self.local = _scratch()
         else:
             self.local = storage.local_path(self.root)
 
@@ -75,7 +77,7 @@ class WorkFolder:
             return []
         folder.mkdir(parents=True, exist_ok=True)
         targets = [folder / k for k in keys]
-        fs.get([f"{prefix}/{k}" for k in keys], [str(t) for t in targets])
+        _download(fs, [f"{prefix}/{k}" for k in keys], targets)
         return sorted(targets, key=str)
 
     def list_names(self, rel_dir: str, prefix: str = "") -> list[str]:
@@ -126,6 +128,43 @@ class WorkFolder:
         for name in stale:
             self.remove(f"{rel_dir}/{name}")
         return len(stale)
+
+
+@contextmanager
+def staged_files(paths: list[str]) -> Iterator[list[Path]]:
+    """Local paths of ``paths``, in order: a local file as it is, a URL downloaded whole
+    (concurrently per file system) into a scratch folder that is removed on exit."""
+    if not any(storage.is_remote(p) for p in paths):
+        yield [storage.local_path(p) for p in paths]
+        return
+    scratch = _scratch()
+    try:
+        local: list[Path] = []
+        groups: dict[int, tuple[Any, list[str], list[Path]]] = {}
+        for i, path in enumerate(paths):
+            if not storage.is_remote(path):
+                local.append(storage.local_path(path))
+                continue
+            fs, key = storage.filesystem(path)
+            target = scratch / f"{i:06d}-{key.rsplit('/', 1)[-1]}"  # same names in two folders
+            group = groups.setdefault(id(fs), (fs, [], []))
+            group[1].append(key)
+            group[2].append(target)
+            local.append(target)
+        for fs, keys, targets in groups.values():
+            _download(fs, keys, targets)
+        yield local
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _scratch() -> Path:
+    return Path(tempfile.mkdtemp(prefix="work-", dir=storage.staging_dir()))
+
+
+def _download(fs: Any, keys: list[str], targets: list[Path]) -> None:
+    """Whole-object downloads of ``keys`` to ``targets``, many at once (one ``GET`` each)."""
+    fs.get(keys, [str(t) for t in targets])
 
 
 def _find_params(fs: Any) -> set[str]:

@@ -62,8 +62,13 @@ def merge_shards(
     max_tokens_per_shard: int = 100_000_000,
     val_tokens: int = 0,
     shuffle: bool = True,
+    input_names: list[str] | None = None,
+    output_name: str | None = None,
 ) -> MergeResult:
-    """Merges ``inputs`` into ``output/{val,train}-NNNNN.fks`` (see the module doc)."""
+    """Merges ``inputs`` into ``output/{val,train}-NNNNN.fks`` (see the module doc).
+
+    ``input_names``/``output_name``: what ``merge.json`` records for the inputs and the output
+    folder (default: the paths themselves; the URLs when these are local scratch copies)."""
     shards = [Shard(p) for p in inputs]
     fps = {s.header.fingerprint for s in shards}
     if len(fps) > 1:
@@ -87,7 +92,8 @@ def merge_shards(
     plan += [("train", n_val + a, n_val + b) for a, b in train_runs]
     output.mkdir(parents=True, exist_ok=True)
     names = [str(s.path) for s in shards]
-    result = MergeResult(seed, names, len(src), int(lens.sum()), n_val, int(lens[:n_val].sum()))
+    recorded = list(input_names) if input_names is not None else names
+    result = MergeResult(seed, recorded, len(src), int(lens.sum()), n_val, int(lens[:n_val].sum()))
     pending: list[tuple[Path, Path]] = []
     counters = {"val": 0, "train": 0}
     try:
@@ -103,6 +109,8 @@ def merge_shards(
         raise
     for tmp, final in pending:
         tmp.replace(final)
-        result.outputs.append(str(final))
+        result.outputs.append(
+            f"{output_name.rstrip('/')}/{final.name}" if output_name else str(final)
+        )
     (output / "merge.json").write_text(json.dumps(asdict(result), indent=1))
     return result

@@ -21,11 +21,13 @@ Stats: ``conversations``, ``windows``, ``tokens_conversation``, ``tokens_padding
 fill rates of best-fit (``tokens_conversation / (windows * (seq_len+1))``) and greedy are
 both in the report.
 
-``tokenizer``: a fineweb-kit tokenizer file, a tiktoken rank file named after its encoding or
-an HF ``tokenizer.json``; it must have the chat specials unless ``add_chat_specials: true``
-(then they are appended, :func:`~fineweb_kit.chat.specials.with_chat_specials`). The
-tokenizer used is saved beside the shards as ``tokenizer.json`` (fineweb-kit format) so the
-trainer and ``fineweb-kit chat render`` load exactly it.
+``tokenizer`` (a path or a URL): a fineweb-kit tokenizer file, a tiktoken rank file named
+after its encoding or an HF ``tokenizer.json``; it must have the chat specials unless
+``add_chat_specials: true`` (then they are appended,
+:func:`~fineweb_kit.chat.specials.with_chat_specials`). The tokenizer used is saved beside
+the shards as ``tokenizer.json`` (fineweb-kit format) so the trainer and
+``fineweb-kit chat render`` load exactly it. ``output_folder`` may be a URL: each input
+file's shards are uploaded when it completes, the tokenizer at setup (atomic uploads).
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ from typing import Literal
 from fineweb_kit.chat.specials import with_chat_specials
 from fineweb_kit.chat.template import ChatTemplate
 from fineweb_kit.document import Batch
+from fineweb_kit.io import storage
+from fineweb_kit.io.work_folder import WorkFolder
 from fineweb_kit.shards.tokenizer import from_fineweb_kit
 from fineweb_kit.shards.writer import ShardFormat
 from fineweb_kit.steps.base import TaskContext
-from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import ParamError, check_choice, check_positive_int
 from fineweb_kit.steps.readers.conversations import MESSAGES_KEY
 from fineweb_kit.steps.tokens.shard_step import TokenShardWriter
@@ -50,9 +53,12 @@ TOKENIZER_FILE = "tokenizer.json"
 
 
 def load_chat_tokenizer(spec: str, add_chat_specials: bool = False) -> Tokenizer:
-    """A tokenizer with the chat specials from a file (see the module doc)."""
-    path = Path(spec)
-    if not path.is_file():
+    """A tokenizer with the chat specials from a file or a URL (staged locally; module doc)."""
+    try:
+        path = storage.stage_local(spec) if storage.is_remote(spec) else Path(spec)
+    except FileNotFoundError:
+        path = None
+    if path is None or not path.is_file():
         raise ParamError("tokenizer", f"tokenizer file {spec!r} not found")
     pattern = path.stem if path.suffix == ".tiktoken" else "cl100k_base"
     tok = Tokenizer.from_file(path, pattern)
@@ -100,9 +106,10 @@ class PackConversations(TokenShardWriter):
         self._pending: list[list[dict]] = []
 
     def setup(self, ctx: TaskContext) -> None:
-        folder = local_folder(ctx, self.output_folder, "token shards", "output_folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        self.tokenizer.save(folder / TOKENIZER_FILE)  # atomic; same content from every task
+        with WorkFolder(ctx.resolve(self.output_folder)) as out:
+            out.local.mkdir(parents=True, exist_ok=True)
+            self.tokenizer.save(out.local / TOKENIZER_FILE)  # atomic; same from every task
+            out.publish(out.local / TOKENIZER_FILE)
 
     def write_batch(self, batch: Batch) -> None:
         t0 = time.perf_counter()

@@ -8,6 +8,12 @@ sees. Its stage has one unit of work, ``all``: it lists the shard files (``paths
 document of every input exactly once, permuted with ``seed`` (default 0), the first
 ``val_tokens`` tokens' worth (default 0: none) into ``val-00000.fks``, the rest into
 ``train-NNNNN.fks`` of ``max_tokens_per_shard`` tokens (default 100,000,000, as Tokenize).
+
+Remote storage: input shards matched under a URL are downloaded whole to a local scratch folder
+first (the merge reads each document's token range: many small reads, slow on object stores);
+a URL ``output_folder`` gets its shards, then ``merge.json``, uploaded with the atomic protocol
+of :func:`~fineweb_kit.io.storage.commit` once the merge is complete
+(:mod:`fineweb_kit.io.work_folder`).
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from typing import Any
 
 from fineweb_kit.io.files import expand_globs
 from fineweb_kit.io.storage import AnyPath
+from fineweb_kit.io.work_folder import WorkFolder, staged_files
 from fineweb_kit.shards.merge import merge_shards
 from fineweb_kit.steps.base import Params, TaskContext, UnitStep
-from fineweb_kit.steps.local_folder import local_folder
 from fineweb_kit.steps.params import check_globs, check_name, check_positive_int
 
 
@@ -62,14 +68,19 @@ class ShardMerge(UnitStep):
 
     def run_unit(self, unit: str, ctx: TaskContext) -> None:
         inputs = expand_globs(self.paths, ctx.output_root)
-        res = merge_shards(
-            [Path(p) for p in inputs],
-            local_folder(ctx, self.output_folder, "merged shards", "output_folder"),
-            seed=self.seed,
-            max_tokens_per_shard=self.max_tokens,
-            val_tokens=self.val_tokens,
-            shuffle=self.shuffle,
-        )
+        with staged_files(inputs) as local, WorkFolder(ctx.resolve(self.output_folder)) as out:
+            res = merge_shards(
+                local,
+                out.local,
+                seed=self.seed,
+                max_tokens_per_shard=self.max_tokens,
+                val_tokens=self.val_tokens,
+                shuffle=self.shuffle,
+                input_names=inputs,
+                output_name=str(out.root) if out.remote else None,
+            )
+            for name in [*(Path(p).name for p in res.outputs), "merge.json"]:
+                out.publish(out.local / name)
         for key in ("n_docs", "n_tokens", "val_docs", "val_tokens"):
             self.stats.add(key, getattr(res, key))
         self.stats.add("shards", len(res.outputs))

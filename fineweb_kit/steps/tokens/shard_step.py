@@ -4,13 +4,13 @@ A subclass sets ``format`` (:class:`~fineweb_kit.shards.writer.ShardFormat`) and
 ``max_tokens``; :meth:`TokenShardWriter.open_file` starts ``{output_folder}/{part}-00000.fks``
 and :meth:`TokenShardWriter.close_file` renames the file's shards into place together (counted
 as ``shards``) or removes them when the file failed, so a resumed run never sees half a file.
+``output_folder`` may be a URL: the shards are uploaded on commit (ShardSetWriter).
 """
 
 from __future__ import annotations
 
 from fineweb_kit.shards.writer import ShardFormat, ShardSetWriter
 from fineweb_kit.steps.base import TaskContext, Writer
-from fineweb_kit.steps.local_folder import local_folder
 
 
 class TokenShardWriter(Writer):
@@ -24,7 +24,7 @@ class TokenShardWriter(Writer):
 
     def open_file(self, ctx: TaskContext) -> None:
         assert ctx.part_name is not None and self.format is not None
-        folder = local_folder(ctx, self.output_folder, "token shards", "output_folder")
+        folder = ctx.resolve(self.output_folder)  # a URL: shards uploaded on commit
         self._set = ShardSetWriter(folder, ctx.part_name, self.format, self.max_tokens)
 
     def close_file(self, ctx: TaskContext, ok: bool) -> None:
