@@ -20,7 +20,7 @@ import yaml
 
 from tests.conftest import REPO
 from tests.pipeline.helpers import cli, split_cc_docs
-from tests.s3 import cli_env
+from tests.s3 import cli_env, vocab_and_tokenize_stages
 
 pytestmark = pytest.mark.slow  # several full pipeline runs against the server
 
@@ -133,27 +133,7 @@ def _tokenizer_pipeline(tmp_path: Path, inputs: str, shards: str) -> Path:
     config = {
         "name": "tok",
         "executor": {"type": "local", "tasks": 1, "workers": 1},
-        "stages": [
-            {
-                "name": "vocab",
-                "steps": [
-                    {"type": "JsonlReader", "paths": inputs},
-                    {"type": "TrainTokenizer", "output": "tokenizer.json", "vocab_size": 600},
-                ],
-            },
-            {
-                "name": "tokenize",
-                "steps": [
-                    {"type": "JsonlReader", "paths": inputs},
-                    {
-                        "type": "Tokenize",
-                        "output_folder": shards,
-                        "tokenizer": "{output}/tokenizer.json",
-                        "max_tokens_per_shard": 20000,
-                    },
-                ],
-            },
-        ],
+        "stages": vocab_and_tokenize_stages(inputs, shards),
     }
     path = tmp_path / "tok.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))

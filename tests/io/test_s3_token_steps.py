@@ -15,7 +15,7 @@ import yaml
 from fineweb_kit.tokenizer import Tokenizer
 from tests.conftest import SHARED_DATA
 from tests.pipeline.helpers import cli, split_cc_docs
-from tests.s3 import cli_env
+from tests.s3 import cli_env, vocab_and_tokenize_stages
 
 pytestmark = pytest.mark.slow  # pipeline runs against the server
 
@@ -56,25 +56,7 @@ def test_tokenize_then_shard_merge_in_bucket_matches_local(s3_sample, tmp_path):
         tmp_path,
         "merge",
         [
-            {
-                "name": "vocab",
-                "steps": [
-                    {"type": "JsonlReader", "paths": inputs},
-                    {"type": "TrainTokenizer", "output": "tokenizer.json", "vocab_size": 600},
-                ],
-            },
-            {
-                "name": "tokenize",
-                "steps": [
-                    {"type": "JsonlReader", "paths": inputs},
-                    {
-                        "type": "Tokenize",
-                        "output_folder": "shards",
-                        "tokenizer": "{output}/tokenizer.json",
-                        "max_tokens_per_shard": 20000,
-                    },
-                ],
-            },
+            *vocab_and_tokenize_stages(inputs, "shards"),
             {
                 "name": "merge",
                 "steps": [
