@@ -67,18 +67,13 @@ class WorkFolder:
         """Local paths of the files of ``root/rel_dir`` named ``*<suffix>`` (not hidden),
         sorted; a remote folder is listed once (paged) and its files downloaded concurrently."""
         folder = self.local / rel_dir
-        if not self.remote:
-            return sorted(
-                (p for p in folder.glob(f"*{suffix}") if not p.name.startswith(".")), key=str
-            )
-        fs, prefix = self._key(rel_dir)
         keys = [k for k in self.list_names(rel_dir) if k.endswith(suffix)]
-        if not keys:
-            return []
-        folder.mkdir(parents=True, exist_ok=True)
         targets = [folder / k for k in keys]
-        _download(fs, [f"{prefix}/{k}" for k in keys], targets)
-        return sorted(targets, key=str)
+        if self.remote and keys:
+            fs, prefix = self._key(rel_dir)
+            folder.mkdir(parents=True, exist_ok=True)
+            _download(fs, [f"{prefix}/{k}" for k in keys], targets)
+        return targets
 
     def list_names(self, rel_dir: str, prefix: str = "") -> list[str]:
         """Names of the files in ``root/rel_dir`` starting with ``prefix`` (hidden ones and
